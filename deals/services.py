@@ -1,0 +1,599 @@
+"""Every write to deals and asks that a user or a job can cause.
+
+Each service is keyword-only, runs in one transaction, locks the row it changes,
+checks the transition against the ask's current state, and records a timeline event.
+An action that is not allowed raises ``ActionNotAllowed`` (or ``ValidationError`` for
+bad field values) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from stakeholders.models import Team
+
+from .models import (
+    ASK_TYPE_FUNCTION,
+    Ask,
+    AskEvent,
+    AskStatus,
+    AskType,
+    Audience,
+    Currency,
+    Deal,
+    EventKind,
+    Milestone,
+    Stage,
+)
+
+S = AskStatus
+
+
+class ActionNotAllowed(Exception):
+    """The action does not fit the ask's state or the acting person's part in it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class MilestonePlan:
+    label: str
+    due_at: dt.datetime
+    audience: str
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _record(
+    *,
+    ask: Ask,
+    actor,
+    kind: str,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    data: dict | None = None,
+    at: dt.datetime | None = None,
+) -> AskEvent:
+    return AskEvent.objects.create(
+        ask=ask,
+        actor=actor,
+        kind=kind,
+        from_status=from_status if from_status != to_status else "",
+        to_status=to_status if from_status != to_status else "",
+        note=note,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _locked(ask: Ask) -> Ask:
+    """Re-read the ask under a row lock so two concurrent actions serialise."""
+    return Ask.objects.select_for_update().get(pk=ask.pk)
+
+
+def _require_status(ask: Ask, allowed: Iterable[str], action: str) -> None:
+    if ask.status not in allowed:
+        raise ActionNotAllowed(
+            _("You can't %(action)s an ask that is %(status)s.")
+            % {"action": action, "status": ask.get_status_display().lower()}
+        )
+
+
+def _require_assignee(ask: Ask, actor) -> None:
+    if ask.assignee_id is None:
+        raise ActionNotAllowed(_("Nobody has taken this ask yet: take it from the team queue."))
+    if ask.assignee_id != actor.pk:
+        raise ActionNotAllowed(_("Only the assignee can do that."))
+
+
+def _require_requester(ask: Ask, actor) -> None:
+    if ask.requester_id != actor.pk:
+        raise ActionNotAllowed(_("Only the person who made the ask can do that."))
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def _require_future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime:
+    if value is None:
+        raise ValidationError({field: _("Give a date and time.")})
+    if value <= now:
+        raise ValidationError({field: _("The deadline must be in the future.")})
+    return value
+
+
+def _save(ask: Ask, fields: Iterable[str]) -> None:
+    ask.save(update_fields=[*fields, "updated_at"])
+
+
+# --- deals ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    owner,
+    customer: str,
+    title: str,
+    amount: Decimal,
+    currency: str = Currency.CNY,
+    stage: str = Stage.LEAD,
+    expected_close_date: dt.date | None = None,
+    why_it_matters: str = "",
+    reference_customer: bool = False,
+    follow_on_phases: bool = False,
+    demonstration_value: bool = False,
+) -> Deal:
+    deal = Deal(
+        owner=owner,
+        customer=customer.strip(),
+        title=title.strip(),
+        amount=amount,
+        currency=currency,
+        stage=stage,
+        expected_close_date=expected_close_date,
+        why_it_matters=why_it_matters.strip(),
+        reference_customer=reference_customer,
+        follow_on_phases=follow_on_phases,
+        demonstration_value=demonstration_value,
+    )
+    deal.full_clean()
+    deal.save()
+    return deal
+
+
+# --- asks: creation -------------------------------------------------------------------
+
+
+def default_team_for(ask_type: str) -> Team | None:
+    """The team an ask of this type goes to when the rep names nobody."""
+    function = ASK_TYPE_FUNCTION.get(AskType(ask_type))
+    if function is None:
+        return None
+    return Team.objects.filter(function=function).order_by("id").first()
+
+
+@transaction.atomic
+def ask_create(
+    *,
+    deal: Deal,
+    requester,
+    ask_type: str,
+    title: str,
+    deliverable: str,
+    details: str,
+    purpose: str,
+    audience: str,
+    proposed_due_at: dt.datetime,
+    team: Team | None = None,
+    assignee=None,
+    basis: str = "",
+    basis_verified: bool = False,
+    links: str = "",
+    milestones: Iterable[MilestonePlan] = (),
+) -> Ask:
+    from .selectors import deals_visible_to
+
+    now = timezone.now()
+    if not deals_visible_to(requester).filter(pk=deal.pk).exists():
+        raise ActionNotAllowed(_("You can only make asks on deals you can see."))
+    errors: dict[str, str] = {}
+    if ask_type not in AskType.values:
+        errors["ask_type"] = _("Choose a type of ask.")
+    for field, value, message in (
+        ("title", title, _("Give the ask a short title.")),
+        ("deliverable", deliverable, _("Say what you need delivered.")),
+        ("details", details, _("Give the key details: parameters, scope, figures.")),
+        ("purpose", purpose, _("Say why it matters to the deal.")),
+    ):
+        if not (value or "").strip():
+            errors[field] = message
+    if audience not in Audience.values:
+        errors["audience"] = _("Say who will see it.")
+    try:
+        _require_future(proposed_due_at, "proposed_due_at", now)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if team is None and assignee is not None:
+        team = getattr(getattr(assignee, "profile", None), "team", None)
+    if team is None and ask_type in AskType.values:
+        team = default_team_for(ask_type)
+    if team is None:
+        errors["team"] = _("Choose the team that should do this.")
+    elif assignee is not None and getattr(assignee.profile, "team_id", None) != team.pk:
+        errors["assignee"] = _("%(person)s is not in %(team)s.") % {
+            "person": assignee.get_full_name() or assignee.get_username(),
+            "team": team.name,
+        }
+    plans = list(milestones)
+    for index, plan in enumerate(plans):
+        if not plan.label.strip():
+            errors["milestones"] = _("Each milestone needs a label.")
+        elif plan.due_at is None or plan.due_at <= now:
+            errors["milestones"] = _("Milestone “%(label)s” must be due in the future.") % {
+                "label": plan.label
+            }
+        elif plan.audience not in Audience.values:
+            errors["milestones"] = _("Say who will see milestone “%(label)s”.") % {
+                "label": plan.label
+            }
+        elif index and plan.due_at < plans[index - 1].due_at:
+            errors["milestones"] = _("Milestones must be in date order.")
+    if errors:
+        raise ValidationError(errors)
+
+    ask = Ask.objects.create(
+        deal=deal,
+        requester=requester,
+        team=team,
+        assignee=assignee,
+        ask_type=ask_type,
+        title=title.strip(),
+        deliverable=deliverable.strip(),
+        details=details.strip(),
+        purpose=purpose.strip(),
+        audience=audience,
+        basis=basis.strip(),
+        basis_verified=basis_verified,
+        links=links.strip(),
+        proposed_due_at=proposed_due_at,
+        created_at=now,
+    )
+    Milestone.objects.bulk_create(
+        Milestone(ask=ask, position=i, label=p.label.strip(), due_at=p.due_at, audience=p.audience)
+        for i, p in enumerate(plans, start=1)
+    )
+    _record(
+        ask=ask,
+        actor=requester,
+        kind=EventKind.CREATED,
+        to_status=S.PROPOSED,
+        data={"proposed_due_at": proposed_due_at.isoformat()},
+        at=now,
+    )
+    return ask
+
+
+# --- asks: the assignee's moves -------------------------------------------------------
+
+
+@transaction.atomic
+def ask_claim(*, ask: Ask, actor) -> Ask:
+    """A member of the ask's team takes it from the team queue."""
+    ask = _locked(ask)
+    _require_status(ask, [s for s in S if s not in (S.DONE, S.DECLINED, S.CANCELLED)], _("take"))
+    if ask.assignee_id is not None:
+        raise ActionNotAllowed(_("Someone has already taken this ask."))
+    if getattr(actor.profile, "team_id", None) != ask.team_id:
+        raise ActionNotAllowed(
+            _("Only members of %(team)s can take this ask.") % {"team": ask.team.name}
+        )
+    ask.assignee = actor
+    _save(ask, ["assignee"])
+    _record(ask=ask, actor=actor, kind=EventKind.CLAIMED)
+    return ask
+
+
+@transaction.atomic
+def ask_agree(*, ask: Ask, actor) -> Ask:
+    """The assignee agrees the requester's proposed deadline."""
+    ask = _locked(ask)
+    _require_assignee(ask, actor)
+    _require_status(ask, [S.PROPOSED], _("agree the deadline of"))
+    now = timezone.now()
+    ask.status = S.AGREED
+    ask.agreed_due_at = ask.proposed_due_at
+    ask.responded_at = ask.responded_at or now
+    _save(ask, ["status", "agreed_due_at", "responded_at"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.AGREED,
+        from_status=S.PROPOSED,
+        to_status=S.AGREED,
+        data={"agreed_due_at": ask.agreed_due_at.isoformat()},
+        at=now,
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_counter(*, ask: Ask, actor, due_at: dt.datetime, note: str = "") -> Ask:
+    """The assignee proposes another deadline; the requester then accepts or keeps theirs.
+
+    From an agreed or running ask this is a renegotiation: the work pauses nowhere, and
+    if the requester keeps the old deadline the ask goes back to where it was.
+    """
+    ask = _locked(ask)
+    _require_assignee(ask, actor)
+    _require_status(ask, [S.PROPOSED, S.AGREED, S.IN_PROGRESS, S.REOPENED], _("counter"))
+    now = timezone.now()
+    _require_future(due_at, "due_at", now)
+    if due_at == ask.due_at:
+        raise ValidationError({"due_at": _("That is the deadline already on the table.")})
+    before = ask.status
+    ask.resume_status = before
+    ask.status = S.COUNTERED
+    ask.counter_due_at = due_at
+    ask.responded_at = ask.responded_at or now
+    _save(ask, ["status", "resume_status", "counter_due_at", "responded_at"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.COUNTERED,
+        from_status=before,
+        to_status=S.COUNTERED,
+        note=note.strip(),
+        data={"counter_due_at": due_at.isoformat()},
+        at=now,
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_start(*, ask: Ask, actor) -> Ask:
+    ask = _locked(ask)
+    _require_assignee(ask, actor)
+    _require_status(ask, [S.AGREED, S.REOPENED], _("start"))
+    before = ask.status
+    ask.status = S.IN_PROGRESS
+    ask.started_at = ask.started_at or timezone.now()
+    _save(ask, ["status", "started_at"])
+    _record(ask=ask, actor=actor, kind=EventKind.STARTED, from_status=before, to_status=ask.status)
+    return ask
+
+
+@transaction.atomic
+def ask_request_info(*, ask: Ask, actor, question: str) -> Ask:
+    """The assignee needs something from the requester; the clocks pause meanwhile."""
+    ask = _locked(ask)
+    _require_assignee(ask, actor)
+    _require_status(
+        ask, [S.PROPOSED, S.AGREED, S.IN_PROGRESS, S.REOPENED], _("ask for information on")
+    )
+    question = _require_text(question, "question", _("Say what information you need."))
+    now = timezone.now()
+    before = ask.status
+    ask.resume_status = before
+    ask.status = S.WAITING
+    ask.waiting_since = now
+    ask.responded_at = ask.responded_at or now
+    _save(ask, ["status", "resume_status", "waiting_since", "responded_at"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.INFO_REQUESTED,
+        from_status=before,
+        to_status=S.WAITING,
+        note=question,
+        at=now,
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_deliver(*, ask: Ask, actor, note: str, link: str = "") -> Ask:
+    ask = _locked(ask)
+    _require_assignee(ask, actor)
+    _require_status(ask, [S.AGREED, S.IN_PROGRESS, S.REOPENED], _("deliver"))
+    note = _require_text(note, "note", _("Say what you are delivering."))
+    link = (link or "").strip()
+    if link:
+        try:
+            URLValidator(schemes=["http", "https"])(link)
+        except ValidationError:
+            raise ValidationError(
+                {"link": _("Enter a full link, starting with https://")}
+            ) from None
+    now = timezone.now()
+    before = ask.status
+    ask.status = S.DELIVERED
+    ask.delivered_at = now
+    ask.delivery_note = note
+    ask.delivery_link = link
+    _save(ask, ["status", "delivered_at", "delivery_note", "delivery_link"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.DELIVERED,
+        from_status=before,
+        to_status=S.DELIVERED,
+        note=note,
+        data={"link": ask.delivery_link} if ask.delivery_link else {},
+        at=now,
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_decline(*, ask: Ask, actor, reason: str) -> Ask:
+    ask = _locked(ask)
+    _require_assignee(ask, actor)
+    _require_status(
+        ask, [S.PROPOSED, S.COUNTERED, S.AGREED, S.IN_PROGRESS, S.WAITING, S.REOPENED], _("decline")
+    )
+    reason = _require_text(reason, "reason", _("Say why you are declining."))
+    now = timezone.now()
+    before = ask.status
+    ask.status = S.DECLINED
+    ask.decline_reason = reason
+    ask.closed_at = now
+    ask.responded_at = ask.responded_at or now
+    ask.resume_status = ""
+    ask.waiting_since = None
+    _save(
+        ask,
+        ["status", "decline_reason", "closed_at", "responded_at", "resume_status", "waiting_since"],
+    )
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.DECLINED,
+        from_status=before,
+        to_status=S.DECLINED,
+        note=reason,
+        at=now,
+    )
+    return ask
+
+
+# --- asks: the requester's moves ------------------------------------------------------
+
+
+@transaction.atomic
+def ask_accept_counter(*, ask: Ask, actor) -> Ask:
+    ask = _locked(ask)
+    _require_requester(ask, actor)
+    _require_status(ask, [S.COUNTERED], _("accept a counter-proposal on"))
+    back_to = S.AGREED if ask.resume_status == S.PROPOSED else ask.resume_status
+    ask.status = back_to
+    ask.agreed_due_at = ask.counter_due_at
+    ask.counter_due_at = None
+    ask.resume_status = ""
+    _save(ask, ["status", "agreed_due_at", "counter_due_at", "resume_status"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.COUNTER_ACCEPTED,
+        from_status=S.COUNTERED,
+        to_status=back_to,
+        data={"agreed_due_at": ask.agreed_due_at.isoformat()},
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_reject_counter(*, ask: Ask, actor, note: str = "") -> Ask:
+    """The requester keeps the deadline they had; the ask returns to where it was."""
+    ask = _locked(ask)
+    _require_requester(ask, actor)
+    _require_status(ask, [S.COUNTERED], _("turn down a counter-proposal on"))
+    back_to = ask.resume_status
+    ask.status = back_to
+    ask.counter_due_at = None
+    ask.resume_status = ""
+    _save(ask, ["status", "counter_due_at", "resume_status"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.COUNTER_REJECTED,
+        from_status=S.COUNTERED,
+        to_status=back_to,
+        note=note.strip(),
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_provide_info(*, ask: Ask, actor, answer: str) -> Ask:
+    ask = _locked(ask)
+    _require_requester(ask, actor)
+    _require_status(ask, [S.WAITING], _("answer"))
+    answer = _require_text(answer, "answer", _("Give the information that was asked for."))
+    now = timezone.now()
+    paused = (now - ask.waiting_since).total_seconds()
+    back_to = ask.resume_status
+    ask.status = back_to
+    ask.resume_status = ""
+    ask.waiting_since = None
+    _save(ask, ["status", "resume_status", "waiting_since"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.INFO_PROVIDED,
+        from_status=S.WAITING,
+        to_status=back_to,
+        note=answer,
+        data={"paused_seconds": int(paused)},
+        at=now,
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_confirm(*, ask: Ask, actor) -> Ask:
+    ask = _locked(ask)
+    _require_requester(ask, actor)
+    _require_status(ask, [S.DELIVERED], _("confirm"))
+    ask.status = S.DONE
+    ask.closed_at = timezone.now()
+    _save(ask, ["status", "closed_at"])
+    _record(
+        ask=ask, actor=actor, kind=EventKind.CONFIRMED, from_status=S.DELIVERED, to_status=S.DONE
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_reopen(*, ask: Ask, actor, reason: str) -> Ask:
+    ask = _locked(ask)
+    _require_requester(ask, actor)
+    _require_status(ask, [S.DELIVERED, S.DONE], _("reopen"))
+    reason = _require_text(reason, "reason", _("Say what is still missing."))
+    before = ask.status
+    ask.status = S.REOPENED
+    ask.closed_at = None
+    ask.delivered_at = None
+    _save(ask, ["status", "closed_at", "delivered_at"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.REOPENED,
+        from_status=before,
+        to_status=S.REOPENED,
+        note=reason,
+    )
+    return ask
+
+
+@transaction.atomic
+def ask_cancel(*, ask: Ask, actor, reason: str = "") -> Ask:
+    ask = _locked(ask)
+    _require_requester(ask, actor)
+    _require_status(ask, [s for s in S if s not in (S.DONE, S.DECLINED, S.CANCELLED)], _("cancel"))
+    before = ask.status
+    ask.status = S.CANCELLED
+    ask.closed_at = timezone.now()
+    ask.resume_status = ""
+    ask.waiting_since = None
+    _save(ask, ["status", "closed_at", "resume_status", "waiting_since"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.CANCELLED,
+        from_status=before,
+        to_status=S.CANCELLED,
+        note=reason.strip(),
+    )
+    return ask
+
+
+# --- asks: everyone -------------------------------------------------------------------
+
+
+@transaction.atomic
+def ask_comment(*, ask: Ask, actor: AbstractBaseUser, text: str) -> AskEvent:
+    from .selectors import asks_visible_to
+
+    if not asks_visible_to(actor).filter(pk=ask.pk).exists():
+        raise ActionNotAllowed(_("You can only comment on asks you are involved in."))
+    text = _require_text(text, "text", _("Write something first."))
+    return _record(ask=ask, actor=actor, kind=EventKind.COMMENTED, note=text)

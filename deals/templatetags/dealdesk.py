@@ -1,0 +1,85 @@
+"""How amounts and times read on screen, in the reader's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
+
+
+def _trim(value: Decimal) -> str:
+    text = f"{value:,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+@register.filter
+def money(amount, currency: str = "CNY") -> str:
+    """¥1,200,000 in English; ¥120万 (or ¥1.2亿) in Chinese, as people write them."""
+    if amount is None:
+        return ""
+    amount = Decimal(amount)
+    symbol = _SYMBOLS.get(currency, currency + " ")
+    if translation.get_language() == "zh-hans":
+        if amount >= Decimal(100_000_000):
+            return f"{symbol}{_trim((amount / Decimal(100_000_000)).quantize(Decimal('0.01')))}亿"
+        if amount >= Decimal(10_000):
+            return f"{symbol}{_trim((amount / Decimal(10_000)).quantize(Decimal('0.01')))}万"
+    return f"{symbol}{_trim(amount)}"
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 60 * 24)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)dd %(h)dh") % {"d": days, "h": hours} if hours else _("%(d)dd") % {"d": days}
+    if hours:
+        return _("%(h)dh %(m)dm") % {"h": hours, "m": mins} if mins else _("%(h)dh") % {"h": hours}
+    return _("%(m)dm") % {"m": max(mins, 1)}
+
+
+@register.simple_tag
+def due_chip(ask, now=None):
+    """A deadline that reads both ways: "in 2d 3h · Fri 14:00" or "overdue 1d 3h"."""
+    due = ask.due_at
+    if due is None:
+        return ""
+    now = now or timezone.now()
+    when = date_format(timezone.localtime(due), "D m-d H:i")
+    if not ask.is_open:
+        return format_html('<span class="chip chip-muted">{}</span>', when)
+    if ask.is_overdue(now):
+        return format_html(
+            '<span class="chip chip-red">{} · {}</span>',
+            _("overdue %(span)s") % {"span": _span(now - due)},
+            when,
+        )
+    if due < now:
+        label = _("was due %(span)s ago") % {"span": _span(now - due)}
+        return format_html('<span class="chip chip-amber">{} · {}</span>', label, when)
+    soon = due - now <= dt.timedelta(days=1)
+    css = "chip-amber" if soon else "chip-green"
+    state = _("due soon") if soon else _("on track")
+    return format_html(
+        '<span class="chip {}">{} · {} · {}</span>',
+        css,
+        state,
+        _("in %(span)s") % {"span": _span(due - now)},
+        when,
+    )
+
+
+@register.filter
+def person(user) -> str:
+    if user is None:
+        return _("DealDesk")
+    return (user.get_full_name() or user.get_username()).strip()

@@ -1,0 +1,111 @@
+"""The pages render the right things, in both languages, with a fixed query count."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from deals.models import AskStatus
+from tests.factories import AskFactory, DealFactory, StakeholderFactory
+
+
+def overdue_ask(**fields):
+    past = timezone.now() - dt.timedelta(days=1, hours=3)
+    return AskFactory(status=AskStatus.IN_PROGRESS, agreed_due_at=past, **fields)
+
+
+@pytest.mark.django_db
+class TestMyWork:
+    def test_shows_what_waits_on_me_what_i_sent_and_my_deals(
+        self, client, rep, presales, deal, presales_team
+    ):
+        sent = AskFactory(deal=deal, assignee=presales, team=presales_team, title="投标文件")
+        countered = AskFactory(
+            deal=deal,
+            assignee=presales,
+            team=presales_team,
+            title="报价单复核",
+            status=AskStatus.COUNTERED,
+            counter_due_at=timezone.now() + dt.timedelta(days=4),
+            resume_status=AskStatus.PROPOSED,
+        )
+        client.force_login(rep)
+        page = client.get(reverse("home")).content.decode()
+        assert sent.title in page
+        assert countered.title in page
+        assert deal.customer in page
+
+    def test_an_assignee_sees_overdue_work_flagged_in_words(
+        self, client, presales, deal, presales_team
+    ):
+        overdue_ask(deal=deal, assignee=presales, team=presales_team, title="演示环境搭建")
+        client.force_login(presales)
+        page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "演示环境搭建" in page
+        assert "overdue 1d 3h" in page
+
+    def test_empty_lists_say_what_to_do_next(self, client, other_rep):
+        client.force_login(other_rep)
+        page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Nothing is waiting on you" in page
+        assert "You own no open deals" in page
+
+    @pytest.mark.parametrize("count", [5, 60])
+    def test_query_count_does_not_grow_with_the_work(
+        self, client, rep, manager, presales, presales_team, django_assert_max_num_queries, count
+    ):
+        for i in range(count):
+            deal = DealFactory(owner=rep)
+            AskFactory(deal=deal, assignee=presales, team=presales_team)
+            overdue_ask(deal=deal, assignee=presales, team=presales_team, requester=rep)
+            if i % 3 == 0:
+                StakeholderFactory(deal=deal, user=presales)
+        client.force_login(manager)
+        with django_assert_max_num_queries(12):
+            assert client.get(reverse("home")).status_code == 200
+        client.force_login(rep)
+        with django_assert_max_num_queries(12):
+            assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+class TestDetailPages:
+    @pytest.mark.parametrize("count", [5, 200])
+    def test_deal_page_query_count_is_fixed(
+        self, client, rep, deal, presales, presales_team, django_assert_max_num_queries, count
+    ):
+        for _ in range(count):
+            AskFactory(deal=deal, assignee=presales, team=presales_team)
+        StakeholderFactory(deal=deal, user=presales)
+        client.force_login(rep)
+        with django_assert_max_num_queries(12):
+            response = client.get(reverse("deal_detail", args=[deal.pk]))
+        assert response.status_code == 200
+        assert response.content.decode().count("/asks/") >= count
+
+    def test_ask_page_shows_the_brief_and_the_timeline(
+        self, client, rep, deal, presales, django_assert_max_num_queries
+    ):
+        from deals import services
+
+        ask = services.ask_create(
+            deal=deal,
+            requester=rep,
+            assignee=presales,
+            ask_type="bid_document",
+            title="标书技术部分",
+            deliverable="标书技术部分（第 3–5 章）",
+            details="按招标文件第 4 章评分项逐条响应",
+            purpose="开标在下周五，技术分占 60%",
+            audience="customer_executive",
+            proposed_due_at=timezone.now() + dt.timedelta(days=3),
+        )
+        services.ask_agree(ask=ask, actor=presales)
+        client.force_login(rep)
+        with django_assert_max_num_queries(10):
+            response = client.get(reverse("ask_detail", args=[ask.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        page = response.content.decode()
+        assert "按招标文件第 4 章评分项逐条响应" in page
+        assert "agreed the deadline" in page
+        assert "Customer&#x27;s executives" in page or "Customer's executives" in page
