@@ -58,6 +58,12 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Our users' browsers: Simplified Chinese, Shanghai time."""
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
 # --- the people most tests need ----------------------------------------------------------
 
 
@@ -101,3 +107,36 @@ def deal(rep):
 def fast_password_hashing(settings):
     """PBKDF2 is slow by design; tests make many users and check no hash strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- a real Celery worker on the configured broker ----------------------------------------
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """A Celery worker thread consuming from the real broker (Redis in CI).
+
+    On the filesystem broker the queue moves to a private folder, so a `make run` worker
+    on the same machine cannot steal the test's messages.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from dealdesk.celery import app
+
+    saved = dict(app.conf.broker_transport_options or {})
+    if app.conf.broker_url.startswith("filesystem://"):
+        queue = tmp_path / "broker"
+        control = tmp_path / "control"
+        queue.mkdir()
+        control.mkdir()
+        app.conf.broker_transport_options = {
+            **saved,
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "control_folder": str(control),
+        }
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield app
+    finally:
+        app.conf.broker_transport_options = saved
