@@ -52,8 +52,7 @@ run: setup
 	@$(PY) manage.py seed_demo
 	@echo
 	@echo "  DealDesk is starting at http://127.0.0.1:8000/"
-	@echo "  Demo logins (password: dealdesk-demo): rep, presales, finance, legal, production, manager"
-	@echo "  Admin: admin / dealdesk-demo.  Ctrl-C stops web, worker and beat."
+	@echo "  Sign in with one of the demo logins above. Ctrl-C stops web, worker and beat."
 	@echo
 	@honcho start -f Procfile
 

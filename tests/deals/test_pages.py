@@ -109,3 +109,23 @@ class TestDetailPages:
         assert "按招标文件第 4 章评分项逐条响应" in page
         assert "agreed the deadline" in page
         assert "Customer&#x27;s executives" in page or "Customer's executives" in page
+
+
+@pytest.mark.django_db
+def test_waiting_on_me_names_the_other_party_not_myself(client, rep, presales, deal):
+    AskFactory(
+        deal=deal,
+        requester=rep,
+        assignee=presales,
+        team=presales.profile.team,
+        status=AskStatus.DELIVERED,
+        agreed_due_at=timezone.now(),
+        delivered_at=timezone.now(),
+        title="标书技术部分",
+    )
+    client.force_login(rep)
+    page = client.get(reverse("home")).content.decode()
+    waiting = page.split('id="h-waiting"')[1].split("</section>")[0]
+    assert "标书技术部分" in waiting
+    assert "陈静" in waiting
+    assert "王磊" not in waiting
