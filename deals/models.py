@@ -357,6 +357,7 @@ class EventKind(models.TextChoices):
     DECLINED = "declined", _("declined")
     CANCELLED = "cancelled", _("cancelled the ask")
     COMMENTED = "commented", _("commented")
+    THANKED = "thanked", _("said thank you")
 
 
 class AppendOnlyError(Exception):
@@ -395,6 +396,90 @@ class AskEvent(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["ask", "created_at"], name="askevent_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The timeline is append-only; record a new event instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The timeline is append-only.")
+
+
+class Thank(models.Model):
+    """Credit a requester gives the colleague who delivered; shown on their profile and to
+    their manager, so helping a deal counts upward."""
+
+    ask = models.ForeignKey(Ask, on_delete=models.CASCADE, related_name="thanks")
+    thanked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thanks_given"
+    )
+    thanked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thanks_received"
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("thank-you")
+        verbose_name_plural = _("thank-yous")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One thank-you per ask and person: credit, not a counter to inflate.
+            models.UniqueConstraint(
+                fields=["ask", "thanked_by", "thanked"], name="thank_once_per_ask"
+            ),
+            models.CheckConstraint(
+                condition=~Q(thanked_by=models.F("thanked")), name="thank_not_yourself"
+            ),
+        ]
+        indexes = [
+            # The profile page: thanks a person received, newest first.
+            models.Index(fields=["thanked", "-created_at"], name="thank_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.thanked_by} → {self.thanked}"
+
+
+class DealEventKind(models.TextChoices):
+    CREATED = "created", _("created the deal")
+    UPDATED = "updated", _("updated the deal")
+    STAGE_CHANGED = "stage_changed", _("moved the deal to a new stage")
+    STAKEHOLDER_ADDED = "stakeholder_added", _("added to the deal team")
+    STAKEHOLDER_REMOVED = "stakeholder_removed", _("removed from the deal team")
+
+
+class DealEvent(models.Model):
+    """Changes to the deal itself and its team; the deal's timeline merges these with its
+    asks' events. Append-only, like AskEvent."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("what happened"), max_length=30, choices=DealEventKind.choices)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deal event")
+        verbose_name_plural = _("deal events")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=DealEventKind.values), name="dealevent_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["deal", "created_at"], name="dealevent_timeline")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -16,19 +16,26 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import Stakeholder
 
 from .models import (
     ASSIGNEE_TURN_STATUSES,
+    CLOSED_STATUSES,
     DEADLINE_STATUSES,
     OPEN_STAGES,
     OPEN_STATUSES,
     REQUESTER_TURN_STATUSES,
     Ask,
     AskEvent,
+    AskStatus,
     Deal,
+    DealEvent,
+    Thank,
 )
+
+S = AskStatus
 
 # Everyone below a manager, at any depth. UNION (not UNION ALL) makes a bad loop in the
 # data terminate instead of recursing forever. One query, on SQLite and PostgreSQL.
@@ -61,6 +68,20 @@ def deals_visible_to(user) -> QuerySet[Deal]:
     return Deal.objects.filter(
         Q(owner=user) | Q(owner_id__in=subtree_user_ids(user)) | Exists(on_team) | Exists(assigned)
     )
+
+
+def deal_is_managed_by(deal: Deal, user) -> bool:
+    """The owner and every manager above them may change the deal and its team."""
+    if not user.is_authenticated:
+        return False
+    if deal.owner_id == user.pk:
+        return True
+    return Deal.objects.filter(pk=deal.pk, owner_id__in=subtree_user_ids(user)).exists()
+
+
+def can_ask_on(deal: Deal, user) -> bool:
+    """Who may log asks on a deal: those who manage it, and its deal team."""
+    return deal_is_managed_by(deal, user) or deal.stakeholders.filter(user=user).exists()
 
 
 def asks_visible_to(user) -> QuerySet[Ask]:
@@ -144,16 +165,81 @@ def deal_for_user(user, pk: int) -> Deal:
     return get_object_or_404(deals, pk=pk)
 
 
+STATUS_GROUPS = (
+    (_("Waiting on the assignee"), (S.PROPOSED, S.AGREED, S.IN_PROGRESS, S.REOPENED)),
+    (_("Waiting on the requester"), (S.COUNTERED, S.WAITING, S.DELIVERED)),
+    (_("Closed"), CLOSED_STATUSES),
+)
+
+
 def deal_page(user, pk: int) -> dict:
+    """Everything the deal page shows, in a fixed number of queries."""
     deal = deal_for_user(user, pk)
-    stakeholders = deal.stakeholders.select_related("user", "user__profile__team")
-    asks = _ask_list(deal.asks.all()).order_by("agreed_due_at", "proposed_due_at", "id")
-    timeline = (
+    stakeholders = list(
+        deal.stakeholders.select_related("user", "user__profile__team").order_by("role", "id")
+    )
+    asks = list(_ask_list(deal.asks.all()).order_by("agreed_due_at", "proposed_due_at", "id"))
+    groups = [
+        {"label": label, "asks": [a for a in asks if a.status in statuses]}
+        for label, statuses in STATUS_GROUPS
+    ]
+    ask_events = list(
         AskEvent.objects.filter(ask__deal=deal)
         .select_related("actor", "ask")
-        .order_by("-created_at", "-id")[:30]
+        .order_by("-created_at", "-id")[:TIMELINE_LENGTH]
     )
-    return {"deal": deal, "stakeholders": stakeholders, "asks": asks, "timeline": timeline}
+    deal_events = list(
+        DealEvent.objects.filter(deal=deal)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:TIMELINE_LENGTH]
+    )
+    timeline = sorted(ask_events + deal_events, key=lambda e: e.created_at, reverse=True)
+    managed = deal_is_managed_by(deal, user)
+    return {
+        "deal": deal,
+        "stakeholders": stakeholders,
+        "asks": asks,
+        "ask_groups": groups,
+        "timeline": timeline[:TIMELINE_LENGTH],
+        "can_manage": managed,
+        "can_ask": managed or any(s.user_id == user.pk for s in stakeholders),
+    }
+
+
+TIMELINE_LENGTH = 40
+
+
+def deals_for_list(user, *, q: str = "", stage: str = "", mine: bool = True) -> QuerySet[Deal]:
+    """The deal list: my deals (or all I can see), searched and filtered by stage."""
+    deals = Deal.objects.filter(owner=user) if mine else deals_visible_to(user)
+    if q:
+        deals = deals.filter(Q(customer__icontains=q) | Q(title__icontains=q))
+    if stage == "open":
+        deals = deals.filter(stage__in=OPEN_STAGES)
+    elif stage:
+        deals = deals.filter(stage=stage)
+    return _with_open_counts(deals.select_related("owner")).order_by(
+        "expected_close_date", "-amount", "id"
+    )
+
+
+def asks_sent(
+    user, *, status: str = "", deal_id: int | None = None, overdue: bool = False
+) -> QuerySet[Ask]:
+    asks = Ask.objects.filter(requester=user)
+    if status == "open":
+        asks = asks.filter(status__in=OPEN_STATUSES)
+    elif status:
+        asks = asks.filter(status=status)
+    if deal_id:
+        asks = asks.filter(deal_id=deal_id)
+    if overdue:
+        asks = asks.filter(status__in=DEADLINE_STATUSES, agreed_due_at__lt=timezone.now())
+    return _ask_list(asks).order_by("agreed_due_at", "proposed_due_at", "id")
+
+
+def deals_with_asks_sent_by(user) -> QuerySet[Deal]:
+    return Deal.objects.filter(asks__requester=user).distinct().order_by("customer", "title")
 
 
 def ask_for_user(user, pk: int) -> Ask:
@@ -163,6 +249,7 @@ def ask_for_user(user, pk: int) -> Ask:
         .prefetch_related(
             "milestones",
             Prefetch("events", queryset=AskEvent.objects.select_related("actor")),
+            Prefetch("thanks", queryset=Thank.objects.select_related("thanked_by", "thanked")),
         )
     )
     return get_object_or_404(asks, pk=pk)

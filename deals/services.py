@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from stakeholders.models import Team
 
+from .lifecycle import RULES
 from .models import (
     ASK_TYPE_FUNCTION,
     Ask,
@@ -31,9 +33,12 @@ from .models import (
     Audience,
     Currency,
     Deal,
+    DealEvent,
+    DealEventKind,
     EventKind,
     Milestone,
     Stage,
+    Thank,
 )
 
 S = AskStatus
@@ -85,24 +90,21 @@ def _locked(ask: Ask) -> Ask:
     return Ask.objects.select_for_update().get(pk=ask.pk)
 
 
-def _require_status(ask: Ask, allowed: Iterable[str], action: str) -> None:
-    if ask.status not in allowed:
+def _check(ask: Ask, actor, action: str) -> None:
+    """Refuse, with a reason the person can act on, what lifecycle.RULES does not allow."""
+    rule = RULES[action]
+    if rule.who == "assignee":
+        if ask.assignee_id is None:
+            raise ActionNotAllowed(_("Nobody has taken this ask yet: take it from the team queue."))
+        if ask.assignee_id != actor.pk:
+            raise ActionNotAllowed(_("Only the assignee can do that."))
+    elif rule.who == "requester" and ask.requester_id != actor.pk:
+        raise ActionNotAllowed(_("Only the person who made the ask can do that."))
+    if ask.status not in rule.statuses:
         raise ActionNotAllowed(
             _("You can't %(action)s an ask that is %(status)s.")
-            % {"action": action, "status": ask.get_status_display().lower()}
+            % {"action": rule.verb, "status": ask.get_status_display().lower()}
         )
-
-
-def _require_assignee(ask: Ask, actor) -> None:
-    if ask.assignee_id is None:
-        raise ActionNotAllowed(_("Nobody has taken this ask yet: take it from the team queue."))
-    if ask.assignee_id != actor.pk:
-        raise ActionNotAllowed(_("Only the assignee can do that."))
-
-
-def _require_requester(ask: Ask, actor) -> None:
-    if ask.requester_id != actor.pk:
-        raise ActionNotAllowed(_("Only the person who made the ask can do that."))
 
 
 def _require_text(value: str, field: str, message: str) -> str:
@@ -127,6 +129,27 @@ def _save(ask: Ask, fields: Iterable[str]) -> None:
 # --- deals ----------------------------------------------------------------------------
 
 
+DEAL_FIELDS = (
+    "customer",
+    "title",
+    "amount",
+    "currency",
+    "stage",
+    "expected_close_date",
+    "why_it_matters",
+    "reference_customer",
+    "follow_on_phases",
+    "demonstration_value",
+)
+
+
+def _clean_deal(deal: Deal) -> None:
+    deal.customer = deal.customer.strip()
+    deal.title = deal.title.strip()
+    deal.why_it_matters = deal.why_it_matters.strip()
+    deal.full_clean()
+
+
 @transaction.atomic
 def deal_create(
     *,
@@ -144,19 +167,54 @@ def deal_create(
 ) -> Deal:
     deal = Deal(
         owner=owner,
-        customer=customer.strip(),
-        title=title.strip(),
+        customer=customer,
+        title=title,
         amount=amount,
         currency=currency,
         stage=stage,
         expected_close_date=expected_close_date,
-        why_it_matters=why_it_matters.strip(),
+        why_it_matters=why_it_matters,
         reference_customer=reference_customer,
         follow_on_phases=follow_on_phases,
         demonstration_value=demonstration_value,
     )
-    deal.full_clean()
+    _clean_deal(deal)
     deal.save()
+    DealEvent.objects.create(deal=deal, actor=owner, kind=DealEventKind.CREATED)
+    return deal
+
+
+@transaction.atomic
+def deal_update(*, deal: Deal, actor, **changes) -> Deal:
+    """Change a deal's facts; the timeline records what changed (a stage move by name)."""
+    from .selectors import deal_is_managed_by
+
+    unknown = set(changes) - set(DEAL_FIELDS)
+    if unknown:
+        raise TypeError(f"deal_update() got unknown fields: {sorted(unknown)}")
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    if not deal_is_managed_by(deal, actor):
+        raise ActionNotAllowed(_("Only the deal's owner or their managers can change it."))
+    before = {name: getattr(deal, name) for name in DEAL_FIELDS}
+    for name, value in changes.items():
+        setattr(deal, name, value)
+    _clean_deal(deal)
+    changed = [name for name in DEAL_FIELDS if getattr(deal, name) != before[name]]
+    if not changed:
+        return deal
+    deal.save()
+    if "stage" in changed:
+        DealEvent.objects.create(
+            deal=deal,
+            actor=actor,
+            kind=DealEventKind.STAGE_CHANGED,
+            data={"from": before["stage"], "to": deal.stage},
+        )
+    others = [name for name in changed if name != "stage"]
+    if others:
+        DealEvent.objects.create(
+            deal=deal, actor=actor, kind=DealEventKind.UPDATED, data={"fields": others}
+        )
     return deal
 
 
@@ -169,6 +227,37 @@ def default_team_for(ask_type: str) -> Team | None:
     if function is None:
         return None
     return Team.objects.filter(function=function).order_by("id").first()
+
+
+def suggest_deadline(team: Team, now: dt.datetime) -> dt.datetime:
+    """The team's usual turnaround from now, counted in its working hours and weekdays.
+
+    Steps: move to the team's time zone; then, day by day, take the working hours left
+    in each working day until the turnaround is used up; round up to the next hour.
+    Statutory holidays are not known here yet; the escalation calendar adds them.
+    """
+    zone = ZoneInfo(team.time_zone)
+    cursor = now.astimezone(zone)
+    remaining = dt.timedelta(hours=team.turnaround_hours)
+    weekdays = {int(d) for d in team.working_weekdays}
+    for _day in range(366):
+        start = cursor.replace(
+            hour=team.workday_start.hour, minute=team.workday_start.minute, second=0, microsecond=0
+        )
+        end = cursor.replace(
+            hour=team.workday_end.hour, minute=team.workday_end.minute, second=0, microsecond=0
+        )
+        if cursor.isoweekday() in weekdays and cursor < end:
+            begin = max(cursor, start)
+            available = end - begin
+            if remaining <= available:
+                due = begin + remaining
+                if due.minute or due.second or due.microsecond:
+                    due = due.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+                return min(due, end)
+            remaining -= available
+        cursor = (cursor + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now + dt.timedelta(hours=team.turnaround_hours)
 
 
 @transaction.atomic
@@ -190,11 +279,13 @@ def ask_create(
     links: str = "",
     milestones: Iterable[MilestonePlan] = (),
 ) -> Ask:
-    from .selectors import deals_visible_to
+    from .selectors import can_ask_on
 
     now = timezone.now()
-    if not deals_visible_to(requester).filter(pk=deal.pk).exists():
-        raise ActionNotAllowed(_("You can only make asks on deals you can see."))
+    if not can_ask_on(deal, requester):
+        raise ActionNotAllowed(
+            _("Only the deal's owner, its managers and its deal team can make asks on it.")
+        )
     errors: dict[str, str] = {}
     if ask_type not in AskType.values:
         errors["ask_type"] = _("Choose a type of ask.")
@@ -279,7 +370,7 @@ def ask_create(
 def ask_claim(*, ask: Ask, actor) -> Ask:
     """A member of the ask's team takes it from the team queue."""
     ask = _locked(ask)
-    _require_status(ask, [s for s in S if s not in (S.DONE, S.DECLINED, S.CANCELLED)], _("take"))
+    _check(ask, actor, "claim")
     if ask.assignee_id is not None:
         raise ActionNotAllowed(_("Someone has already taken this ask."))
     if getattr(actor.profile, "team_id", None) != ask.team_id:
@@ -296,8 +387,7 @@ def ask_claim(*, ask: Ask, actor) -> Ask:
 def ask_agree(*, ask: Ask, actor) -> Ask:
     """The assignee agrees the requester's proposed deadline."""
     ask = _locked(ask)
-    _require_assignee(ask, actor)
-    _require_status(ask, [S.PROPOSED], _("agree the deadline of"))
+    _check(ask, actor, "agree")
     now = timezone.now()
     ask.status = S.AGREED
     ask.agreed_due_at = ask.proposed_due_at
@@ -323,8 +413,7 @@ def ask_counter(*, ask: Ask, actor, due_at: dt.datetime, note: str = "") -> Ask:
     if the requester keeps the old deadline the ask goes back to where it was.
     """
     ask = _locked(ask)
-    _require_assignee(ask, actor)
-    _require_status(ask, [S.PROPOSED, S.AGREED, S.IN_PROGRESS, S.REOPENED], _("counter"))
+    _check(ask, actor, "counter")
     now = timezone.now()
     _require_future(due_at, "due_at", now)
     if due_at == ask.due_at:
@@ -351,8 +440,7 @@ def ask_counter(*, ask: Ask, actor, due_at: dt.datetime, note: str = "") -> Ask:
 @transaction.atomic
 def ask_start(*, ask: Ask, actor) -> Ask:
     ask = _locked(ask)
-    _require_assignee(ask, actor)
-    _require_status(ask, [S.AGREED, S.REOPENED], _("start"))
+    _check(ask, actor, "start")
     before = ask.status
     ask.status = S.IN_PROGRESS
     ask.started_at = ask.started_at or timezone.now()
@@ -365,10 +453,7 @@ def ask_start(*, ask: Ask, actor) -> Ask:
 def ask_request_info(*, ask: Ask, actor, question: str) -> Ask:
     """The assignee needs something from the requester; the clocks pause meanwhile."""
     ask = _locked(ask)
-    _require_assignee(ask, actor)
-    _require_status(
-        ask, [S.PROPOSED, S.AGREED, S.IN_PROGRESS, S.REOPENED], _("ask for information on")
-    )
+    _check(ask, actor, "request_info")
     question = _require_text(question, "question", _("Say what information you need."))
     now = timezone.now()
     before = ask.status
@@ -392,8 +477,7 @@ def ask_request_info(*, ask: Ask, actor, question: str) -> Ask:
 @transaction.atomic
 def ask_deliver(*, ask: Ask, actor, note: str, link: str = "") -> Ask:
     ask = _locked(ask)
-    _require_assignee(ask, actor)
-    _require_status(ask, [S.AGREED, S.IN_PROGRESS, S.REOPENED], _("deliver"))
+    _check(ask, actor, "deliver")
     note = _require_text(note, "note", _("Say what you are delivering."))
     link = (link or "").strip()
     if link:
@@ -426,10 +510,7 @@ def ask_deliver(*, ask: Ask, actor, note: str, link: str = "") -> Ask:
 @transaction.atomic
 def ask_decline(*, ask: Ask, actor, reason: str) -> Ask:
     ask = _locked(ask)
-    _require_assignee(ask, actor)
-    _require_status(
-        ask, [S.PROPOSED, S.COUNTERED, S.AGREED, S.IN_PROGRESS, S.WAITING, S.REOPENED], _("decline")
-    )
+    _check(ask, actor, "decline")
     reason = _require_text(reason, "reason", _("Say why you are declining."))
     now = timezone.now()
     before = ask.status
@@ -461,8 +542,7 @@ def ask_decline(*, ask: Ask, actor, reason: str) -> Ask:
 @transaction.atomic
 def ask_accept_counter(*, ask: Ask, actor) -> Ask:
     ask = _locked(ask)
-    _require_requester(ask, actor)
-    _require_status(ask, [S.COUNTERED], _("accept a counter-proposal on"))
+    _check(ask, actor, "accept_counter")
     back_to = S.AGREED if ask.resume_status == S.PROPOSED else ask.resume_status
     ask.status = back_to
     ask.agreed_due_at = ask.counter_due_at
@@ -484,8 +564,7 @@ def ask_accept_counter(*, ask: Ask, actor) -> Ask:
 def ask_reject_counter(*, ask: Ask, actor, note: str = "") -> Ask:
     """The requester keeps the deadline they had; the ask returns to where it was."""
     ask = _locked(ask)
-    _require_requester(ask, actor)
-    _require_status(ask, [S.COUNTERED], _("turn down a counter-proposal on"))
+    _check(ask, actor, "reject_counter")
     back_to = ask.resume_status
     ask.status = back_to
     ask.counter_due_at = None
@@ -505,8 +584,7 @@ def ask_reject_counter(*, ask: Ask, actor, note: str = "") -> Ask:
 @transaction.atomic
 def ask_provide_info(*, ask: Ask, actor, answer: str) -> Ask:
     ask = _locked(ask)
-    _require_requester(ask, actor)
-    _require_status(ask, [S.WAITING], _("answer"))
+    _check(ask, actor, "provide_info")
     answer = _require_text(answer, "answer", _("Give the information that was asked for."))
     now = timezone.now()
     paused = (now - ask.waiting_since).total_seconds()
@@ -531,8 +609,7 @@ def ask_provide_info(*, ask: Ask, actor, answer: str) -> Ask:
 @transaction.atomic
 def ask_confirm(*, ask: Ask, actor) -> Ask:
     ask = _locked(ask)
-    _require_requester(ask, actor)
-    _require_status(ask, [S.DELIVERED], _("confirm"))
+    _check(ask, actor, "confirm")
     ask.status = S.DONE
     ask.closed_at = timezone.now()
     _save(ask, ["status", "closed_at"])
@@ -545,8 +622,7 @@ def ask_confirm(*, ask: Ask, actor) -> Ask:
 @transaction.atomic
 def ask_reopen(*, ask: Ask, actor, reason: str) -> Ask:
     ask = _locked(ask)
-    _require_requester(ask, actor)
-    _require_status(ask, [S.DELIVERED, S.DONE], _("reopen"))
+    _check(ask, actor, "reopen")
     reason = _require_text(reason, "reason", _("Say what is still missing."))
     before = ask.status
     ask.status = S.REOPENED
@@ -567,8 +643,7 @@ def ask_reopen(*, ask: Ask, actor, reason: str) -> Ask:
 @transaction.atomic
 def ask_cancel(*, ask: Ask, actor, reason: str = "") -> Ask:
     ask = _locked(ask)
-    _require_requester(ask, actor)
-    _require_status(ask, [s for s in S if s not in (S.DONE, S.DECLINED, S.CANCELLED)], _("cancel"))
+    _check(ask, actor, "cancel")
     before = ask.status
     ask.status = S.CANCELLED
     ask.closed_at = timezone.now()
@@ -584,6 +659,23 @@ def ask_cancel(*, ask: Ask, actor, reason: str = "") -> Ask:
         note=reason.strip(),
     )
     return ask
+
+
+@transaction.atomic
+def ask_thank(*, ask: Ask, actor, note: str = "") -> Thank:
+    """The requester credits the colleague who delivered; once per ask."""
+    ask = _locked(ask)
+    _check(ask, actor, "thank")
+    if Thank.objects.filter(ask=ask, thanked_by=actor, thanked_id=ask.assignee_id).exists():
+        raise ActionNotAllowed(
+            _("You have already thanked %(person)s for this ask.")
+            % {"person": ask.assignee.get_full_name() or ask.assignee.get_username()}
+        )
+    thank = Thank.objects.create(
+        ask=ask, thanked_by=actor, thanked_id=ask.assignee_id, note=note.strip()
+    )
+    _record(ask=ask, actor=actor, kind=EventKind.THANKED, note=thank.note)
+    return thank
 
 
 # --- asks: everyone -------------------------------------------------------------------

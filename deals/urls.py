@@ -1,9 +1,22 @@
 from django.urls import path
 
-from . import views
+from . import ask_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("deals/", views.deal_list, name="deal_list"),
+    path("deals/new/", views.deal_create, name="deal_create"),
     path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),
-    path("asks/<int:pk>/", views.ask_detail, name="ask_detail"),
+    path("deals/<int:pk>/edit/", views.deal_edit, name="deal_edit"),
+    path("deals/<int:pk>/team/", views.stakeholder_add, name="stakeholder_add"),
+    path(
+        "deals/<int:pk>/team/<int:stakeholder_id>/remove/",
+        views.stakeholder_remove,
+        name="stakeholder_remove",
+    ),
+    path("deals/<int:pk>/asks/new/", ask_views.ask_create, name="ask_create"),
+    path("deals/<int:pk>/asks/coach/", ask_views.ask_coach, name="ask_coach"),
+    path("asks/sent/", ask_views.asks_sent, name="asks_sent"),
+    path("asks/<int:pk>/", ask_views.ask_detail, name="ask_detail"),
+    path("asks/<int:pk>/<slug:action>/", ask_views.ask_act, name="ask_act"),
 ]

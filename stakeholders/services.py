@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .models import Language, Profile, Role, Stakeholder
+from .models import Language, Profile, Role, Stakeholder, display_name
+
+
+def _require_manager(deal, actor) -> None:
+    from deals.selectors import deal_is_managed_by
+    from deals.services import ActionNotAllowed
+
+    if not deal_is_managed_by(deal, actor):
+        raise ActionNotAllowed(_("Only the deal's owner or their managers can change its team."))
 
 
 @transaction.atomic
-def deal_add_stakeholder(*, deal, user, role: str, note: str = "") -> Stakeholder:
+def deal_add_stakeholder(*, deal, user, role: str, actor, note: str = "") -> Stakeholder:
+    from deals.models import DealEvent, DealEventKind
+
+    _require_manager(deal, actor)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a role.")})
+    if user is None or not user.is_active:
+        raise ValidationError({"user": _("Choose a person.")})
     try:
         with transaction.atomic():
-            return Stakeholder.objects.create(deal=deal, user=user, role=role, note=note.strip())
+            holder = Stakeholder.objects.create(deal=deal, user=user, role=role, note=note.strip())
     except IntegrityError:
         raise ValidationError(
             {
                 "user": _("%(person)s is already on this deal as %(role)s.")
-                % {"person": user.get_full_name() or user.get_username(), "role": Role(role).label}
+                % {"person": display_name(user), "role": Role(role).label}
             }
         ) from None
+    DealEvent.objects.create(
+        deal=deal,
+        actor=actor,
+        kind=DealEventKind.STAKEHOLDER_ADDED,
+        note=f"{display_name(user)} · {Role(role).label}",
+        data={"user": user.pk, "role": role},
+    )
+    return holder
 
 
 @transaction.atomic
-def deal_remove_stakeholder(*, stakeholder: Stakeholder) -> None:
+def deal_remove_stakeholder(*, stakeholder: Stakeholder, actor) -> None:
+    from deals.models import DealEvent, DealEventKind
+
+    _require_manager(stakeholder.deal, actor)
+    DealEvent.objects.create(
+        deal=stakeholder.deal,
+        actor=actor,
+        kind=DealEventKind.STAKEHOLDER_REMOVED,
+        note=f"{display_name(stakeholder.user)} · {stakeholder.get_role_display()}",
+        data={"user": stakeholder.user_id, "role": stakeholder.role},
+    )
     stakeholder.delete()
 
 
@@ -36,4 +69,19 @@ def profile_set_language(*, user, language: str) -> Profile:
     profile, _created = Profile.objects.get_or_create(user=user)
     profile.language = language
     profile.save(update_fields=["language"])
+    return profile
+
+
+def profile_update_preferences(*, user, language: str, time_zone: str) -> Profile:
+    errors = {}
+    if language not in Language.values:
+        errors["language"] = _("Choose a language.")
+    if time_zone not in available_timezones():
+        errors["time_zone"] = _("Choose a time zone from the list.")
+    if errors:
+        raise ValidationError(errors)
+    profile, _created = Profile.objects.get_or_create(user=user)
+    profile.language = language
+    profile.time_zone = time_zone
+    profile.save(update_fields=["language", "time_zone"])
     return profile

@@ -11,4 +11,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set_language"),
+    path("settings/", views.preferences, name="settings"),
+    path("people/options/", views.people_options, name="people_options"),
+    path("people/<str:username>/", views.profile, name="profile"),
 ]

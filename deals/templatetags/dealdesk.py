@@ -83,3 +83,19 @@ def person(user) -> str:
     if user is None:
         return _("DealDesk")
     return (user.get_full_name() or user.get_username()).strip()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)
+
+
+@register.simple_tag
+def event_detail(event) -> str:
+    """The deadline an event set, shown after its verb: " → 11-25 14:00"."""
+    for key in ("agreed_due_at", "counter_due_at", "proposed_due_at"):
+        value = (event.data or {}).get(key)
+        if value:
+            when = timezone.localtime(dt.datetime.fromisoformat(value))
+            return format_html(" → {}", date_format(when, "Y-m-d H:i"))
+    return ""

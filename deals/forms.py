@@ -1,0 +1,214 @@
+"""Forms parse and validate input; the services decide what it means."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from stakeholders.models import Role, Team, display_name
+
+from .models import AskStatus, AskType, Audience, Deal, Stage
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker, in the signed-in person's time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+
+
+def due_field(label, required=True, help_text=""):
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=LocalDateTimeInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"],
+        help_text=help_text,
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        team = getattr(getattr(user, "profile", None), "team", None)
+        return f"{display_name(user)} · {team.name}" if team else display_name(user)
+
+
+def people():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .select_related("profile__team")
+        .order_by("profile__team__name", "first_name", "username")
+    )
+
+
+class DealForm(forms.ModelForm):
+    class Meta:
+        model = Deal
+        fields = [
+            "customer",
+            "title",
+            "amount",
+            "currency",
+            "stage",
+            "expected_close_date",
+            "why_it_matters",
+            "reference_customer",
+            "follow_on_phases",
+            "demonstration_value",
+        ]
+        widgets = {
+            "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "why_it_matters": forms.Textarea(attrs={"rows": 3}),
+            "amount": forms.NumberInput(attrs={"min": "0", "step": "1000"}),
+        }
+
+
+class StakeholderForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=[("", "—"), *Role.choices])
+    user = PersonChoiceField(label=_("Person"), queryset=people(), empty_label="—")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people()
+
+
+class DealFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        required=False,
+        choices=[("", _("All stages")), ("open", _("Open deals")), *Stage.choices],
+    )
+    scope = forms.ChoiceField(
+        label=_("Whose"),
+        required=False,
+        choices=[("mine", _("My deals")), ("all", _("All I can see"))],
+    )
+
+
+class AskForm(forms.Form):
+    ask_type = forms.ChoiceField(label=_("Type"), choices=AskType.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none())
+    assignee = PersonChoiceField(
+        label=_("Assignee"),
+        queryset=people(),
+        required=False,
+        empty_label=_("The team's queue (anyone in the team can take it)"),
+    )
+    deliverable = forms.CharField(label=_("Deliverable"), widget=forms.Textarea(attrs={"rows": 2}))
+    details = forms.CharField(label=_("Key details"), widget=forms.Textarea(attrs={"rows": 5}))
+    purpose = forms.CharField(
+        label=_("Why it matters to the deal"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    audience = forms.ChoiceField(
+        label=_("Who will see it"),
+        choices=Audience.choices,
+        widget=forms.RadioSelect,
+    )
+    proposed_due_at = due_field(_("Proposed deadline"))
+    basis = forms.CharField(
+        label=_("Basis: what the customer actually said"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    basis_verified = forms.BooleanField(label=_("I have verified this"), required=False)
+    links = forms.CharField(
+        label=_("Links (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.order_by("name")
+        self.fields["assignee"].queryset = people()
+
+
+class MilestoneForm(forms.Form):
+    label = forms.CharField(label=_("Version"), max_length=100, required=False)
+    due_at = due_field(_("Due"), required=False)
+    audience = forms.ChoiceField(
+        label=_("For"), choices=[("", "—"), *Audience.choices], required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        filled = [bool(data.get(f)) for f in ("label", "due_at", "audience")]
+        if any(filled) and not all(filled):
+            raise forms.ValidationError(_("Give each stage a version, a date and an audience."))
+        return data
+
+    @property
+    def is_filled(self) -> bool:
+        return bool(self.cleaned_data.get("label"))
+
+
+MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=3, max_num=5, absolute_max=5)
+
+
+# --- ask actions ------------------------------------------------------------------------
+
+
+class CounterForm(forms.Form):
+    due_at = due_field(_("New deadline"))
+    note = forms.CharField(
+        label=_("Why (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(
+        label=_("What do you need from the requester?"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeliverForm(forms.Form):
+    note = forms.CharField(
+        label=_("What you are delivering"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    link = forms.CharField(label=_("Link (optional)"), required=False, max_length=500)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("A word of thanks (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+class SentFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), ("open", _("Open")), *AskStatus.choices],
+    )
+    deal = forms.IntegerField(label=_("Deal"), required=False, min_value=1)
+    overdue = forms.BooleanField(label=_("Only overdue"), required=False)
