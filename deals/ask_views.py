@@ -261,7 +261,10 @@ def _ask_context(request, ask, forms_by_action=None, open_action=None) -> dict:
         if already:
             actions.remove("thank")
     bound = forms_by_action or {}
-    action_forms = {name: bound.get(name) or ACTIONS[name][0]() for name in [*actions, "comment"]}
+    action_forms = {
+        name: bound.get(name) or ACTIONS[name][0](auto_id=f"id_{name}_%s")
+        for name in [*actions, "comment"]
+    }
     return {
         "ask": ask,
         "actions": actions,
@@ -283,14 +286,15 @@ def ask_act(request, pk: int, action: str):
         raise Http404
     ask = selectors.ask_for_user(request.user, pk)
     form_class, call = ACTIONS[action]
-    form = form_class(request.POST)
+    form = form_class(request.POST, auto_id=f"id_{action}_%s")
     if form.is_valid():
         try:
             call(ask, request.user, form.cleaned_data)
         except ValidationError as exc:
             add_errors(form, exc)
         except ActionNotAllowed as exc:
-            form.add_error(None, exc.message)
+            # Said in the banner: the refused action's form may not be on this person's page.
+            messages.error(request, exc.message)
         else:
             messages.success(request, _done_message(action))
             if not request.htmx:

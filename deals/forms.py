@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import Role, Team, display_name
@@ -128,6 +130,16 @@ class AskForm(forms.Form):
         self.fields["team"].queryset = Team.objects.order_by("name")
         self.fields["assignee"].queryset = people()
 
+    def clean_proposed_due_at(self):
+        # Checked here too, so it is reported alongside other missing fields at once.
+        from .services import require_future
+
+        value = self.cleaned_data["proposed_due_at"]
+        try:
+            return require_future(value, "proposed_due_at", timezone.now())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["proposed_due_at"]) from None
+
 
 class MilestoneForm(forms.Form):
     label = forms.CharField(label=_("Version"), max_length=100, required=False)
@@ -156,9 +168,7 @@ MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=3, max_num=5, abso
 
 class CounterForm(forms.Form):
     due_at = due_field(_("New deadline"))
-    note = forms.CharField(
-        label=_("Why (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = forms.CharField(label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class QuestionForm(forms.Form):
@@ -175,7 +185,7 @@ class DeliverForm(forms.Form):
     note = forms.CharField(
         label=_("What you are delivering"), widget=forms.Textarea(attrs={"rows": 2})
     )
-    link = forms.CharField(label=_("Link (optional)"), required=False, max_length=500)
+    link = forms.CharField(label=_("Link"), required=False, max_length=500)
 
 
 class ReasonForm(forms.Form):
@@ -184,13 +194,13 @@ class ReasonForm(forms.Form):
 
 class OptionalReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label=_("A word of thanks (optional)"),
+        label=_("A word of thanks"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -114,7 +114,7 @@ def _require_text(value: str, field: str, message: str) -> str:
     return value
 
 
-def _require_future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime:
+def require_future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime:
     if value is None:
         raise ValidationError({field: _("Give a date and time.")})
     if value <= now:
@@ -300,7 +300,7 @@ def ask_create(
     if audience not in Audience.values:
         errors["audience"] = _("Say who will see it.")
     try:
-        _require_future(proposed_due_at, "proposed_due_at", now)
+        require_future(proposed_due_at, "proposed_due_at", now)
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if team is None and assignee is not None:
@@ -415,7 +415,7 @@ def ask_counter(*, ask: Ask, actor, due_at: dt.datetime, note: str = "") -> Ask:
     ask = _locked(ask)
     _check(ask, actor, "counter")
     now = timezone.now()
-    _require_future(due_at, "due_at", now)
+    require_future(due_at, "due_at", now)
     if due_at == ask.due_at:
         raise ValidationError({"due_at": _("That is the deadline already on the table.")})
     before = ask.status
