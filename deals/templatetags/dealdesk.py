@@ -57,6 +57,19 @@ def due_chip(ask, now=None):
     when = date_format(timezone.localtime(due), "D m-d H:i")
     if not ask.is_open:
         return format_html('<span class="chip chip-muted">{}</span>', when)
+    if ask.status == "waiting":
+        return format_html(
+            '<span class="chip chip-muted">{} · {}</span>', _("paused, waiting on requester"), when
+        )
+    if ask.agreed_due_at is None:
+        # Nobody has agreed this deadline yet: say so rather than "on track".
+        label = (
+            _("proposed, in %(span)s") % {"span": _span(due - now)}
+            if due > now
+            else _("proposed deadline passed %(span)s ago") % {"span": _span(now - due)}
+        )
+        css = "chip-accent" if due > now else "chip-amber"
+        return format_html('<span class="chip {}">{} · {}</span>', css, label, when)
     if ask.is_overdue(now):
         return format_html(
             '<span class="chip chip-red">{} · {}</span>',
@@ -92,7 +105,15 @@ def get_item(mapping, key):
 
 @register.simple_tag
 def event_detail(event) -> str:
-    """The deadline an event set, shown after its verb: " → 11-25 14:00"."""
+    """What an event changed, after its verb: " → 11-25 14:00", or a stage move."""
+    data = event.data or {}
+    if "from" in data and "to" in data:
+        from deals.models import Stage
+
+        labels = dict(Stage.choices)
+        return format_html(
+            ": {} → {}", labels.get(data["from"], data["from"]), labels.get(data["to"], data["to"])
+        )
     for key in ("agreed_due_at", "counter_due_at", "proposed_due_at"):
         value = (event.data or {}).get(key)
         if value:

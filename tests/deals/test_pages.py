@@ -129,3 +129,47 @@ def test_waiting_on_me_names_the_other_party_not_myself(client, rep, presales, d
     assert "标书技术部分" in waiting
     assert "陈静" in waiting
     assert "王磊" not in waiting
+
+
+@pytest.mark.django_db
+class TestDeadlineChips:
+    def render(self, ask):
+        from django.utils import translation
+
+        from deals.templatetags.dealdesk import due_chip
+
+        with translation.override("en"):
+            return str(due_chip(ask))
+
+    def test_a_deadline_nobody_agreed_yet_says_proposed_not_on_track(self, time_machine):
+        time_machine.move_to(timezone.now(), tick=False)
+        chip = self.render(AskFactory(proposed_due_at=timezone.now() + dt.timedelta(days=3)))
+        assert "proposed, in 3d" in chip
+        assert "on track" not in chip
+
+    def test_an_agreed_deadline_far_off_is_on_track_in_green(self):
+        due = timezone.now() + dt.timedelta(days=3)
+        chip = self.render(AskFactory(status=AskStatus.AGREED, agreed_due_at=due))
+        assert "chip-green" in chip
+        assert "on track" in chip
+
+    def test_an_agreed_deadline_within_a_day_is_amber(self):
+        due = timezone.now() + dt.timedelta(hours=5)
+        chip = self.render(AskFactory(status=AskStatus.IN_PROGRESS, agreed_due_at=due))
+        assert "chip-amber" in chip
+        assert "due soon" in chip
+
+    def test_a_paused_ask_is_grey_and_says_why(self):
+        ask = AskFactory(
+            status=AskStatus.WAITING,
+            waiting_since=timezone.now(),
+            resume_status=AskStatus.PROPOSED,
+        )
+        chip = self.render(ask)
+        assert "chip-muted" in chip
+        assert "paused" in chip
+
+    def test_an_overdue_ask_is_red_with_how_long(self):
+        chip = self.render(overdue_ask())
+        assert "chip-red" in chip
+        assert "overdue 1d 3h" in chip
