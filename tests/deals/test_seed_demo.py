@@ -22,9 +22,11 @@ from deals.models import (
     AskStatus,
     AskType,
     Deal,
+    DealEvent,
     EventKind,
     Milestone,
     Stage,
+    Thank,
 )
 from stakeholders.models import Function, Profile, Role, Stakeholder, Team
 
@@ -40,7 +42,7 @@ def seed() -> str:
 
 
 def row_counts() -> dict[str, int]:
-    models = (User, Profile, Team, Deal, Stakeholder, Ask, AskEvent, Milestone)
+    models = (User, Profile, Team, Deal, Stakeholder, Ask, AskEvent, Milestone, Thank, DealEvent)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -248,3 +250,15 @@ def test_a_run_with_debug_off_locks_the_logins_an_earlier_debug_run_made(setting
 
     assert not any(user.has_usable_password() for user in User.objects.all())
     assert authenticate(username="rep", password=settings.DEMO_PASSWORD) is None
+
+
+@pytest.mark.django_db
+def test_finished_work_carries_thank_yous_that_show_on_profiles():
+    seed()
+    thanks = Thank.objects.select_related("ask")
+    assert thanks.count() >= 20
+    assert all(t.ask.status == AskStatus.DONE for t in thanks)
+    assert all(t.thanked_id == t.ask.assignee_id for t in thanks)
+    assert all(t.ask.events.filter(kind="thanked").count() == 1 for t in thanks)
+    assert Thank.objects.filter(thanked__username="presales").exists()
+    assert DealEvent.objects.filter(kind="created").count() == Deal.objects.count()

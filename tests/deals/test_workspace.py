@@ -421,3 +421,25 @@ def test_a_person_sets_their_time_zone_and_language(rep_client, rep):
     assert bad.status_code == 422
     rep.profile.refresh_from_db()
     assert rep.profile.time_zone == "Europe/Berlin"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [5, 60])
+def test_the_profile_page_query_count_is_fixed(
+    client, rep, presales, presales_team, django_assert_max_num_queries, count
+):
+    for i in range(count):
+        ask = AskFactory(
+            requester=rep,
+            assignee=presales,
+            team=presales_team,
+            status=S.DONE,
+            agreed_due_at=timezone.now(),
+            delivered_at=timezone.now(),
+            closed_at=timezone.now(),
+        )
+        Thank.objects.create(ask=ask, thanked_by=rep, thanked=presales, note=f"谢谢 {i}")
+    client.force_login(rep)
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("profile", args=[presales.username])).content.decode()
+    assert page.count("<blockquote>谢谢") == min(count, 50)

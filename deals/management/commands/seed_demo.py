@@ -18,6 +18,7 @@ DEBUG off every seeded person gets an unusable password.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from collections import Counter
 from decimal import Decimal
@@ -50,8 +51,13 @@ from deals.models import (
     DEADLINE_STATUSES,
     Ask,
     AskEvent,
+    AskStatus,
     Deal,
+    DealEvent,
+    DealEventKind,
+    EventKind,
     Milestone,
+    Thank,
 )
 from stakeholders.models import Profile, Stakeholder, Team
 
@@ -164,7 +170,7 @@ def seed_admin(debug: bool) -> None:
 
 def seed_deal(plan: DealPlan, users: dict, teams: dict[str, Team]) -> None:
     row = plan.row
-    deal, _ = Deal.objects.get_or_create(
+    deal, created = Deal.objects.get_or_create(
         customer=row.customer,
         title=row.title,
         defaults={
@@ -179,6 +185,13 @@ def seed_deal(plan: DealPlan, users: dict, teams: dict[str, Team]) -> None:
             "created_at": plan.created_at,
         },
     )
+    if created:
+        DealEvent.objects.create(
+            deal=deal,
+            actor=users[row.owner],
+            kind=DealEventKind.CREATED,
+            created_at=plan.created_at,
+        )
     for username, role in plan.stakeholders:
         Stakeholder.objects.get_or_create(deal=deal, user=users[username], role=role)
     for ask_plan in plan.asks:
@@ -216,6 +229,32 @@ def seed_ask(deal: Deal, plan: AskPlan, users: dict, teams: dict[str, Team]) -> 
         )
         for e in plan.events
     )
+    seed_thanks(ask, requester, assignee)
+
+
+THANK_NOTES = [
+    "方案写得很扎实，客户技术评审一次通过，谢谢！",
+    "周末加班赶出来的报价帮我们保住了价格，感谢！",
+    "条款谈下来了，客户法务没有再提异议，多谢支持。",
+    "排产协调得及时，客户对交期很满意。",
+    "演示效果很好，客户高层当场表示认可，辛苦了！",
+]
+
+
+def seed_thanks(ask: Ask, requester, assignee) -> None:
+    """Most finished asks end with a thank-you. Chosen by a hash of the title rather than
+    the random generator, so adding thanks leaves the rest of the plan unchanged."""
+    if ask.status != AskStatus.DONE or assignee is None or assignee == requester:
+        return
+    digest = int(hashlib.sha256(ask.title.encode()).hexdigest(), 16)
+    if digest % 5 >= 3:
+        return
+    at = min(ask.closed_at + dt.timedelta(hours=1), timezone.now() - dt.timedelta(minutes=5))
+    note = THANK_NOTES[digest % len(THANK_NOTES)]
+    Thank.objects.create(ask=ask, thanked_by=requester, thanked=assignee, note=note, created_at=at)
+    AskEvent.objects.create(
+        ask=ask, actor=requester, kind=EventKind.THANKED, note=note, created_at=at
+    )
 
 
 COUNTED = [
@@ -226,4 +265,6 @@ COUNTED = [
     ("asks", Ask),
     ("events", AskEvent),
     ("milestones", Milestone),
+    ("thanks", Thank),
+    ("deal events", DealEvent),
 ]
