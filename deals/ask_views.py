@@ -1,6 +1,8 @@
 """Thin views for asks: the new-ask form and its coach, the ask page and its actions,
 and the list of asks I sent."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -60,7 +62,14 @@ def _initial(deal, ask_type: str) -> dict:
 
 
 def _report(form, deal_team=None):
-    data = form.data
+    if form.is_bound:
+        data = form.data
+    else:
+        # A fresh form: judge the prefilled template, so the coach speaks from the start.
+        data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in form.initial.items()}
+        if isinstance(data.get("proposed_due_at"), dt.datetime):
+            local = timezone.localtime(data["proposed_due_at"])
+            data["proposed_due_at"] = local.strftime(forms.DATETIME_FORMAT)
     due = None
     if "proposed_due_at" in form.fields:
         try:
@@ -166,7 +175,7 @@ def ask_create(request, pk: int):
             (t.value, t.label, ASK_TYPE_FUNCTION[t].label if t in ASK_TYPE_FUNCTION else "")
             for t in AskType
         ],
-        "report": _report(form) if form is not None and form.is_bound else None,
+        "report": _report(form) if form is not None else None,
     }
     template = "deals/ask_new.html"
     if request.htmx and request.method == "GET":

@@ -443,3 +443,12 @@ def test_the_profile_page_query_count_is_fixed(
     with django_assert_max_num_queries(9):
         page = client.get(reverse("profile", args=[presales.username])).content.decode()
     assert page.count("<blockquote>谢谢") == min(count, 50)
+
+
+@pytest.mark.django_db
+def test_the_coach_judges_the_prefilled_template_before_any_typing(rep_client, deal):
+    page = rep_client.get(
+        reverse("ask_create", args=[deal.pk]), {"type": "margin_review"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Thin brief" in page
+    assert "Replace the template text of the key details" in page

@@ -142,6 +142,7 @@ def test_counter_accept_deliver_confirm_and_thank_each_update_in_place(
     page.goto(url)
     page.get_by_role("button", name="Accept the new deadline").click()
     expect(page.locator(".status-line")).to_contain_text("Agreed")
+    expect(page.locator(".status-line")).to_be_focused()
 
     sign_in(page, live_server, "yangfan")
     page.goto(url)
@@ -193,3 +194,42 @@ def test_smoke_in_chinese(page, live_server, company, shoot):
     page.get_by_role("link", name="标书").click()
     expect(page.locator("#coach")).to_be_visible()
     shoot("zh-ask-form")
+
+
+def test_the_ask_page_works_with_javascript_switched_off(browser, live_server, company, shoot):
+    from deals import services
+
+    rep, presales = company["rep"], company["presales"]
+    deal = services.deal_create(
+        owner=rep, customer="无锡锡能电池", title="模组线改造", amount=2_100_000
+    )
+    ask = services.ask_create(
+        deal=deal,
+        requester=rep,
+        assignee=presales,
+        ask_type="quote",
+        title="技术报价",
+        deliverable="技术报价单（Excel）：设备清单与单价",
+        details="两条模组线，共 36 台伺服，含三年维保",
+        purpose="客户周五比价，决定是否进入二轮",
+        audience="customer_working",
+        proposed_due_at=timezone.now() + dt.timedelta(days=2),
+    )
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.locator("#id_username").fill("yangfan")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("button.button-primary").click()
+    page.goto(f"{live_server.url}/asks/{ask.pk}/")
+    page.get_by_role("button", name="Agree to").click()
+    expect(page.get_by_text("Deadline agreed.")).to_be_visible()
+    expect(page.locator(".status-line")).to_contain_text("Agreed")
+    page.locator("summary", has_text="Deliver").click()
+    page.locator("#id_deliver_note").fill("")
+    page.get_by_role("button", name="Deliver", exact=True).click()
+    expect(page.locator("#id_deliver_note_error")).to_be_visible()
+    page.locator("#id_deliver_note").fill("报价单已发邮件")
+    page.get_by_role("button", name="Deliver", exact=True).click()
+    expect(page.locator(".status-line")).to_contain_text("Delivered")
+    context.close()
