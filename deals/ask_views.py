@@ -279,7 +279,6 @@ def _ask_context(request, ask, forms_by_action=None, open_action=None) -> dict:
         "actions": actions,
         "action_forms": action_forms,
         "open_action": open_action,
-        "now": timezone.now(),
     }
 
 
@@ -334,6 +333,5 @@ def asks_sent(request):
         "page": page,
         "deals": selectors.deals_with_asks_sent_by(request.user),
         "query": request.GET,
-        "now": timezone.now(),
     }
     return render(request, template, context)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import Role, Team, display_name
 
-from .models import AskStatus, AskType, Audience, Deal, Stage
+from .models import DEAL_EDITABLE_FIELDS, AskStatus, AskType, Audience, Deal, Stage
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -52,18 +52,7 @@ def people():
 class DealForm(forms.ModelForm):
     class Meta:
         model = Deal
-        fields = [
-            "customer",
-            "title",
-            "amount",
-            "currency",
-            "stage",
-            "expected_close_date",
-            "why_it_matters",
-            "reference_customer",
-            "follow_on_phases",
-            "demonstration_value",
-        ]
+        fields = DEAL_EDITABLE_FIELDS
         widgets = {
             "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "why_it_matters": forms.Textarea(attrs={"rows": 3}),

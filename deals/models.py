@@ -103,6 +103,21 @@ class Deal(models.Model):
         return flags
 
 
+# What a rep may change on a deal (the form shows these; deal_update accepts these).
+DEAL_EDITABLE_FIELDS = (
+    "customer",
+    "title",
+    "amount",
+    "currency",
+    "stage",
+    "expected_close_date",
+    "why_it_matters",
+    "reference_customer",
+    "follow_on_phases",
+    "demonstration_value",
+)
+
+
 class AskType(models.TextChoices):
     MARGIN_REVIEW = "margin_review", _("Quote / margin review")
     CONTRACT_REVIEW = "contract_review", _("Contract clause review")
@@ -364,13 +379,10 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AskEvent(models.Model):
-    """One line of an ask's timeline: who did what, when, from which status to which.
+class TimelineEvent(models.Model):
+    """One line of a timeline: who did what, when. Written once by a service, never edited
+    or deleted one by one (append-only)."""
 
-    Append-only: rows are written once by the services and never edited.
-    """
-
-    ask = models.ForeignKey(Ask, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -379,23 +391,13 @@ class AskEvent(models.Model):
         related_name="+",
         help_text=_("Empty when DealDesk itself acted."),
     )
-    kind = models.CharField(_("what happened"), max_length=30, choices=EventKind.choices)
-    from_status = models.CharField(max_length=20, choices=AskStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=AskStatus.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("ask event")
-        verbose_name_plural = _("ask events")
+        abstract = True
         ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=EventKind.values), name="askevent_kind_valid"
-            ),
-        ]
-        indexes = [models.Index(fields=["ask", "created_at"], name="askevent_timeline")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
@@ -407,6 +409,25 @@ class AskEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The timeline is append-only.")
+
+
+class AskEvent(TimelineEvent):
+    """An ask's timeline, with the status change each event made."""
+
+    ask = models.ForeignKey(Ask, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("what happened"), max_length=30, choices=EventKind.choices)
+    from_status = models.CharField(max_length=20, choices=AskStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=AskStatus.choices, blank=True)
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("ask event")
+        verbose_name_plural = _("ask events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values), name="askevent_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["ask", "created_at"], name="askevent_timeline")]
 
 
 class Thank(models.Model):
@@ -453,41 +474,19 @@ class DealEventKind(models.TextChoices):
     STAKEHOLDER_REMOVED = "stakeholder_removed", _("removed from the deal team")
 
 
-class DealEvent(models.Model):
+class DealEvent(TimelineEvent):
     """Changes to the deal itself and its team; the deal's timeline merges these with its
-    asks' events. Append-only, like AskEvent."""
+    asks' events."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     kind = models.CharField(_("what happened"), max_length=30, choices=DealEventKind.choices)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("when"), default=timezone.now)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("deal event")
         verbose_name_plural = _("deal events")
-        ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=DealEventKind.values), name="dealevent_kind_valid"
             ),
         ]
         indexes = [models.Index(fields=["deal", "created_at"], name="dealevent_timeline")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("The timeline is append-only; record a new event instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The timeline is append-only.")

@@ -26,6 +26,7 @@ from stakeholders.models import Team
 from .lifecycle import RULES
 from .models import (
     ASK_TYPE_FUNCTION,
+    DEAL_EDITABLE_FIELDS,
     Ask,
     AskEvent,
     AskStatus,
@@ -129,20 +130,6 @@ def _save(ask: Ask, fields: Iterable[str]) -> None:
 # --- deals ----------------------------------------------------------------------------
 
 
-DEAL_FIELDS = (
-    "customer",
-    "title",
-    "amount",
-    "currency",
-    "stage",
-    "expected_close_date",
-    "why_it_matters",
-    "reference_customer",
-    "follow_on_phases",
-    "demonstration_value",
-)
-
-
 def _clean_deal(deal: Deal) -> None:
     deal.customer = deal.customer.strip()
     deal.title = deal.title.strip()
@@ -189,17 +176,17 @@ def deal_update(*, deal: Deal, actor, **changes) -> Deal:
     """Change a deal's facts; the timeline records what changed (a stage move by name)."""
     from .selectors import deal_is_managed_by
 
-    unknown = set(changes) - set(DEAL_FIELDS)
+    unknown = set(changes) - set(DEAL_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"deal_update() got unknown fields: {sorted(unknown)}")
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
     if not deal_is_managed_by(deal, actor):
         raise ActionNotAllowed(_("Only the deal's owner or their managers can change it."))
-    before = {name: getattr(deal, name) for name in DEAL_FIELDS}
+    before = {name: getattr(deal, name) for name in DEAL_EDITABLE_FIELDS}
     for name, value in changes.items():
         setattr(deal, name, value)
     _clean_deal(deal)
-    changed = [name for name in DEAL_FIELDS if getattr(deal, name) != before[name]]
+    changed = [name for name in DEAL_EDITABLE_FIELDS if getattr(deal, name) != before[name]]
     if not changed:
         return deal
     deal.save()
