@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Ask, AskEvent, Deal, Milestone
+from .models import Ask, AskEvent, Deal, DealEvent, Milestone, Thank
 
 
 @admin.register(Deal)
@@ -79,12 +79,8 @@ class MilestoneAdmin(admin.ModelAdmin):
     autocomplete_fields = ["ask"]
 
 
-@admin.register(AskEvent)
-class AskEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "ask", "actor", "kind", "from_status", "to_status"]
-    list_filter = ["kind"]
-    search_fields = ["ask__title", "note", "actor__username"]
-    list_select_related = ["ask", "actor"]
+class ReadOnlyTimelineAdmin(admin.ModelAdmin):
+    """Timelines are append-only: the admin shows them and never edits them."""
 
     def has_add_permission(self, request):
         return False
@@ -94,3 +90,33 @@ class AskEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AskEvent)
+class AskEventAdmin(ReadOnlyTimelineAdmin):
+    list_display = ["created_at", "ask", "actor", "kind", "from_status", "to_status"]
+    list_filter = ["kind"]
+    search_fields = ["ask__title", "note", "actor__username"]
+    list_select_related = ["ask", "actor"]
+
+
+@admin.register(DealEvent)
+class DealEventAdmin(ReadOnlyTimelineAdmin):
+    list_display = ["created_at", "deal", "actor", "kind", "note"]
+    list_filter = ["kind"]
+    search_fields = ["deal__customer", "deal__title", "note", "actor__username"]
+    list_select_related = ["deal", "actor"]
+
+
+@admin.register(Thank)
+class ThankAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "thanked", "thanked_by", "ask"]
+    list_filter = ["created_at"]
+    search_fields = [
+        "thanked__username",
+        "thanked__first_name",
+        "thanked_by__username",
+        "ask__title",
+    ]
+    list_select_related = ["thanked", "thanked_by", "ask"]
+    autocomplete_fields = ["ask", "thanked", "thanked_by"]

@@ -157,6 +157,16 @@ def overdue_in_subtree(user) -> QuerySet[Ask]:
     ).order_by("agreed_due_at", "id")
 
 
+def thanks_to_my_people(user, limit: int = 10) -> QuerySet[Thank]:
+    """Recent credit given to anyone who reports to this user: reps help colleagues show
+    their value upward, so the manager sees it without asking."""
+    return (
+        Thank.objects.filter(thanked_id__in=subtree_user_ids(user))
+        .select_related("thanked", "thanked_by", "ask")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 # --- detail pages -------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ def home(request):
         "my_deals": selectors.my_open_deals(user),
         "team_queue": selectors.team_queue_unassigned(user),
         "people_overdue": selectors.overdue_in_subtree(user),
+        "people_thanked": selectors.thanks_to_my_people(user),
     }
     return render(request, "deals/home.html", context)
 

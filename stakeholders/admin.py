@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Profile, Stakeholder, Team
 
@@ -39,11 +40,11 @@ class PersonAdmin(UserAdmin):
     list_filter = [*UserAdmin.list_filter, "profile__team", "profile__team__function"]
     list_select_related = ["profile__team", "profile__manager"]
 
-    @admin.display(description="team", ordering="profile__team__name")
+    @admin.display(description=_("team"), ordering="profile__team__name")
     def team(self, obj):
         return obj.profile.team
 
-    @admin.display(description="reports to")
+    @admin.display(description=_("reports to"))
     def manager(self, obj):
         return obj.profile.manager
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals.models import AskStatus
-from tests.factories import AskFactory, DealFactory, StakeholderFactory
+from tests.factories import AskFactory, DealFactory, StakeholderFactory, UserFactory
 
 
 def overdue_ask(**fields):
@@ -173,3 +173,29 @@ class TestDeadlineChips:
         chip = self.render(overdue_ask())
         assert "chip-red" in chip
         assert "overdue 1d 3h" in chip
+
+
+@pytest.mark.django_db
+def test_a_manager_sees_the_thanks_their_people_received(client, manager, rep, presales, deal):
+    from deals.models import Thank
+
+    # presales reports to the manager through a team lead: two levels down.
+    team_lead = UserFactory(username="presales_lead", manager=manager)
+    presales.profile.manager = team_lead
+    presales.profile.save()
+    ask = AskFactory(
+        deal=deal,
+        requester=rep,
+        assignee=presales,
+        team=presales.profile.team,
+        status=AskStatus.DONE,
+        agreed_due_at=timezone.now(),
+        delivered_at=timezone.now(),
+        closed_at=timezone.now(),
+    )
+    Thank.objects.create(ask=ask, thanked_by=rep, thanked=presales, note="方案帮我们进了短名单")
+    client.force_login(manager)
+    page = client.get(reverse("home")).content.decode()
+    assert "方案帮我们进了短名单" in page
+    client.force_login(UserFactory(username="other_manager"))
+    assert "方案帮我们进了短名单" not in client.get(reverse("home")).content.decode()
