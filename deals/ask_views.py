@@ -16,6 +16,7 @@ from stakeholders.models import Role, display_name
 
 from . import forms, selectors, services
 from .briefs import coach_brief, template_for
+from .calendar import suggest_deadline
 from .lifecycle import allowed_actions
 from .models import ASK_TYPE_FUNCTION, AskType
 from .services import ActionNotAllowed, MilestonePlan, default_team_for
@@ -52,9 +53,7 @@ def _initial(deal, ask_type: str) -> dict:
         "purpose": template.purpose,
         "audience": template.audience,
         "proposed_due_at": (
-            services.suggest_deadline(team, timezone.now()).astimezone(
-                timezone.get_current_timezone()
-            )
+            suggest_deadline(team, timezone.now()).astimezone(timezone.get_current_timezone())
             if team
             else None
         ),
@@ -228,8 +227,8 @@ ACTIONS = {
     ),
     "confirm": (forms.EmptyForm, lambda a, u, d: services.ask_confirm(ask=a, actor=u)),
     "reopen": (
-        forms.ReasonForm,
-        lambda a, u, d: services.ask_reopen(ask=a, actor=u, reason=d["reason"]),
+        forms.ReopenForm,
+        lambda a, u, d: services.ask_reopen(ask=a, actor=u, reason=d["reason"], due_at=d["due_at"]),
     ),
     "cancel": (
         forms.OptionalReasonForm,
@@ -317,7 +316,8 @@ def ask_act(request, pk: int, action: str):
 @require_GET
 def asks_sent(request):
     form = forms.SentFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad value drops only its own filter: cleaned_data keeps the rest
+    filters = getattr(form, "cleaned_data", {})
     asks = selectors.asks_sent(
         request.user,
         status=filters.get("status", ""),

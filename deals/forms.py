@@ -181,6 +181,17 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What is still missing?"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    due_at = due_field(
+        _("New deadline"),
+        required=False,
+        help_text=_("Leave empty for the team's usual turnaround from now."),
+    )
+
+
 class OptionalReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -209,5 +220,5 @@ class SentFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any status")), ("open", _("Open")), *AskStatus.choices],
     )
-    deal = forms.IntegerField(label=_("Deal"), required=False, min_value=1)
+    deal = forms.IntegerField(label=_("Deal"), required=False, min_value=1, max_value=2**63 - 1)
     overdue = forms.BooleanField(label=_("Only overdue"), required=False)

@@ -63,9 +63,17 @@ def may(ask, user, action: str) -> bool:
     if rule.who == "assignee":
         return ask.assignee_id is not None and ask.assignee_id == user.pk
     if rule.who == "requester":
-        return ask.requester_id == user.pk
+        # Nobody thanks themselves, even when they made an ask to their own team.
+        return ask.requester_id == user.pk and not (
+            action == "thank" and ask.assignee_id == user.pk
+        )
     profile = getattr(user, "profile", None)
-    return ask.assignee_id is None and profile is not None and profile.team_id == ask.team_id
+    return (
+        ask.assignee_id is None
+        and ask.requester_id != user.pk
+        and profile is not None
+        and profile.team_id == ask.team_id
+    )
 
 
 def allowed_actions(ask, user) -> list[str]:

@@ -172,8 +172,11 @@ AGREED_STATUSES = (S.AGREED, S.IN_PROGRESS, S.DELIVERED, S.DONE, S.REOPENED)
 # Where the next move is the assignee's, and where it is the requester's.
 ASSIGNEE_TURN_STATUSES = (S.PROPOSED, S.AGREED, S.IN_PROGRESS, S.REOPENED)
 REQUESTER_TURN_STATUSES = (S.COUNTERED, S.WAITING, S.DELIVERED)
-# Work the assignee still owes against an agreed deadline: what "overdue" is about.
+# Work the assignee still owes against an agreed deadline.
 DEADLINE_STATUSES = (S.AGREED, S.IN_PROGRESS, S.REOPENED)
+# What "overdue" is about: the above, plus an agreed ask whose assignee has proposed a
+# later deadline (a counter-proposal must not hide that the agreed one has passed).
+OVERDUE_STATUSES = (*DEADLINE_STATUSES, S.COUNTERED)
 
 
 class Ask(models.Model):
@@ -292,7 +295,7 @@ class Ask(models.Model):
             # Overdue sweeps and counts: open work ordered by its agreed deadline.
             models.Index(
                 fields=["agreed_due_at"],
-                condition=Q(status__in=DEADLINE_STATUSES),
+                condition=Q(status__in=OVERDUE_STATUSES),
                 name="ask_deadline_open",
             ),
             # asks_sent_open(user): what a rep is waiting for.
@@ -317,7 +320,7 @@ class Ask(models.Model):
 
     def is_overdue(self, now) -> bool:
         return (
-            self.status in DEADLINE_STATUSES
+            self.status in OVERDUE_STATUSES
             and self.agreed_due_at is not None
             and self.agreed_due_at < now
         )

@@ -5,9 +5,10 @@ where object-level permission lives. Anything outside it is a 404 in the views, 
 a 403 that would confirm the object exists.
 
 Who sees a deal: its owner, anyone on its deal team (a stakeholder), anyone with an
-ask on it assigned to them, and every manager above the owner in the reporting chain,
-at any depth. Who sees an ask: whoever sees its deal, its requester and assignee, and
-the members of the team whose queue it is in.
+ask on it assigned to them or to their team, and every manager above the owner in the
+reporting chain, at any depth. Who sees an ask: whoever sees its deal, its requester
+and assignee, the members of the team it is for, and every manager above its requester
+or assignee.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from stakeholders.models import Stakeholder
 from .models import (
     ASSIGNEE_TURN_STATUSES,
     CLOSED_STATUSES,
-    DEADLINE_STATUSES,
     OPEN_STAGES,
     OPEN_STATUSES,
+    OVERDUE_STATUSES,
     REQUESTER_TURN_STATUSES,
     Ask,
     AskEvent,
@@ -65,9 +66,14 @@ def deals_visible_to(user) -> QuerySet[Deal]:
         return Deal.objects.none()
     on_team = Stakeholder.objects.filter(deal=OuterRef("pk"), user=user)
     assigned = Ask.objects.filter(deal=OuterRef("pk"), assignee=user)
-    return Deal.objects.filter(
+    visible = (
         Q(owner=user) | Q(owner_id__in=subtree_user_ids(user)) | Exists(on_team) | Exists(assigned)
     )
+    team_id = _team_id(user)
+    if team_id is not None:
+        # A department sees the deals it works on: the facts sit next to the ask.
+        visible |= Exists(Ask.objects.filter(deal=OuterRef("pk"), team_id=team_id))
+    return Deal.objects.filter(visible)
 
 
 def deal_is_managed_by(deal: Deal, user) -> bool:
@@ -87,7 +93,15 @@ def can_ask_on(deal: Deal, user) -> bool:
 def asks_visible_to(user) -> QuerySet[Ask]:
     if not user.is_authenticated:
         return Ask.objects.none()
-    visible = Q(deal__in=deals_visible_to(user).values("pk")) | Q(requester=user) | Q(assignee=user)
+    below = subtree_user_ids(user)
+    visible = (
+        Q(deal__in=deals_visible_to(user).values("pk"))
+        | Q(requester=user)
+        | Q(assignee=user)
+        # A manager sees, and can intervene on, the work of everyone below them.
+        | Q(assignee_id__in=below)
+        | Q(requester_id__in=below)
+    )
     team_id = _team_id(user)
     if team_id is not None:
         visible |= Q(team_id=team_id)
@@ -104,7 +118,7 @@ def _with_open_counts(qs: QuerySet[Deal]) -> QuerySet[Deal]:
         open_asks=Count("asks", filter=Q(asks__status__in=OPEN_STATUSES), distinct=True),
         overdue_asks=Count(
             "asks",
-            filter=Q(asks__status__in=DEADLINE_STATUSES, asks__agreed_due_at__lt=now),
+            filter=Q(asks__status__in=OVERDUE_STATUSES, asks__agreed_due_at__lt=now),
             distinct=True,
         ),
     )
@@ -151,7 +165,7 @@ def overdue_in_subtree(user) -> QuerySet[Ask]:
     return _ask_list(
         Ask.objects.filter(
             assignee_id__in=subtree_user_ids(user),
-            status__in=DEADLINE_STATUSES,
+            status__in=OVERDUE_STATUSES,
             agreed_due_at__lt=timezone.now(),
         )
     ).order_by("agreed_due_at", "id")
@@ -244,7 +258,7 @@ def asks_sent(
     if deal_id:
         asks = asks.filter(deal_id=deal_id)
     if overdue:
-        asks = asks.filter(status__in=DEADLINE_STATUSES, agreed_due_at__lt=timezone.now())
+        asks = asks.filter(status__in=OVERDUE_STATUSES, agreed_due_at__lt=timezone.now())
     return _ask_list(asks).order_by("agreed_due_at", "proposed_due_at", "id")
 
 

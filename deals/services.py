@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from stakeholders.models import Team
 
+from .calendar import add_working_time, suggest_deadline, working_time_between
 from .lifecycle import RULES
 from .models import (
     ASK_TYPE_FUNCTION,
@@ -216,37 +216,6 @@ def default_team_for(ask_type: str) -> Team | None:
     return Team.objects.filter(function=function).order_by("id").first()
 
 
-def suggest_deadline(team: Team, now: dt.datetime) -> dt.datetime:
-    """The team's usual turnaround from now, counted in its working hours and weekdays.
-
-    Steps: move to the team's time zone; then, day by day, take the working hours left
-    in each working day until the turnaround is used up; round up to the next hour.
-    Statutory holidays are not known here yet; the escalation calendar adds them.
-    """
-    zone = ZoneInfo(team.time_zone)
-    cursor = now.astimezone(zone)
-    remaining = dt.timedelta(hours=team.turnaround_hours)
-    weekdays = {int(d) for d in team.working_weekdays}
-    for _day in range(366):
-        start = cursor.replace(
-            hour=team.workday_start.hour, minute=team.workday_start.minute, second=0, microsecond=0
-        )
-        end = cursor.replace(
-            hour=team.workday_end.hour, minute=team.workday_end.minute, second=0, microsecond=0
-        )
-        if cursor.isoweekday() in weekdays and cursor < end:
-            begin = max(cursor, start)
-            available = end - begin
-            if remaining <= available:
-                due = begin + remaining
-                if due.minute or due.second or due.microsecond:
-                    due = due.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
-                return min(due, end)
-            remaining -= available
-        cursor = (cursor + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return now + dt.timedelta(hours=team.turnaround_hours)
-
-
 @transaction.atomic
 def ask_create(
     *,
@@ -296,6 +265,8 @@ def ask_create(
         team = default_team_for(ask_type)
     if team is None:
         errors["team"] = _("Choose the team that should do this.")
+    elif assignee is not None and assignee.pk == requester.pk:
+        errors["assignee"] = _("Ask a colleague: you can't make an ask to yourself.")
     elif assignee is not None and getattr(assignee.profile, "team_id", None) != team.pk:
         errors["assignee"] = _("%(person)s is not in %(team)s.") % {
             "person": assignee.get_full_name() or assignee.get_username(),
@@ -315,6 +286,10 @@ def ask_create(
             }
         elif index and plan.due_at < plans[index - 1].due_at:
             errors["milestones"] = _("Milestones must be in date order.")
+        elif proposed_due_at and plan.due_at > proposed_due_at:
+            errors["milestones"] = _(
+                "Milestone “%(label)s” is due after the ask's deadline; move one of them."
+            ) % {"label": plan.label}
     if errors:
         raise ValidationError(errors)
 
@@ -358,6 +333,8 @@ def ask_claim(*, ask: Ask, actor) -> Ask:
     """A member of the ask's team takes it from the team queue."""
     ask = _locked(ask)
     _check(ask, actor, "claim")
+    if ask.requester_id == actor.pk:
+        raise ActionNotAllowed(_("You made this ask: a colleague in the team should take it."))
     if ask.assignee_id is not None:
         raise ActionNotAllowed(_("Someone has already taken this ask."))
     if getattr(actor.profile, "team_id", None) != ask.team_id:
@@ -376,6 +353,10 @@ def ask_agree(*, ask: Ask, actor) -> Ask:
     ask = _locked(ask)
     _check(ask, actor, "agree")
     now = timezone.now()
+    if ask.proposed_due_at <= now:
+        raise ActionNotAllowed(
+            _("The proposed deadline has already passed: propose another one instead.")
+        )
     ask.status = S.AGREED
     ask.agreed_due_at = ask.proposed_due_at
     ask.responded_at = ask.responded_at or now
@@ -552,6 +533,11 @@ def ask_reject_counter(*, ask: Ask, actor, note: str = "") -> Ask:
     """The requester keeps the deadline they had; the ask returns to where it was."""
     ask = _locked(ask)
     _check(ask, actor, "reject_counter")
+    kept = ask.agreed_due_at if ask.resume_status != S.PROPOSED else ask.proposed_due_at
+    if kept is not None and kept <= timezone.now():
+        raise ActionNotAllowed(
+            _("Your deadline has already passed: accept the new one, or cancel the ask.")
+        )
     back_to = ask.resume_status
     ask.status = back_to
     ask.counter_due_at = None
@@ -574,12 +560,16 @@ def ask_provide_info(*, ask: Ask, actor, answer: str) -> Ask:
     _check(ask, actor, "provide_info")
     answer = _require_text(answer, "answer", _("Give the information that was asked for."))
     now = timezone.now()
-    paused = (now - ask.waiting_since).total_seconds()
+    # The clock stood still while the assignee waited: every deadline moves on by the
+    # working time that passed (nights, weekends and holidays never counted anyway).
+    since = ask.waiting_since
+    paused = working_time_between(ask.team, since, now)
+    moved = _postpone_deadlines(ask, paused)
     back_to = ask.resume_status
     ask.status = back_to
     ask.resume_status = ""
     ask.waiting_since = None
-    _save(ask, ["status", "resume_status", "waiting_since"])
+    _save(ask, ["status", "resume_status", "waiting_since", *moved])
     _record(
         ask=ask,
         actor=actor,
@@ -587,10 +577,31 @@ def ask_provide_info(*, ask: Ask, actor, answer: str) -> Ask:
         from_status=S.WAITING,
         to_status=back_to,
         note=answer,
-        data={"paused_seconds": int(paused)},
+        data={
+            "paused_seconds": int((now - since).total_seconds()),
+            "paused_working_seconds": int(paused.total_seconds()),
+        },
         at=now,
     )
     return ask
+
+
+def _postpone_deadlines(ask: Ask, paused: dt.timedelta) -> list[str]:
+    """Move the ask's open deadlines and undelivered milestones on by ``paused`` working
+    time; returns the ask fields it changed."""
+    if not paused:
+        return []
+    moved = []
+    for field in ("agreed_due_at", "proposed_due_at", "counter_due_at"):
+        value = getattr(ask, field)
+        if value is not None:
+            setattr(ask, field, add_working_time(ask.team, value, paused))
+            moved.append(field)
+    milestones = list(ask.milestones.filter(delivered_at__isnull=True))
+    for milestone in milestones:
+        milestone.due_at = add_working_time(ask.team, milestone.due_at, paused)
+    Milestone.objects.bulk_update(milestones, ["due_at"])
+    return moved
 
 
 @transaction.atomic
@@ -607,15 +618,21 @@ def ask_confirm(*, ask: Ask, actor) -> Ask:
 
 
 @transaction.atomic
-def ask_reopen(*, ask: Ask, actor, reason: str) -> Ask:
+def ask_reopen(*, ask: Ask, actor, reason: str, due_at: dt.datetime | None = None) -> Ask:
+    """Something is missing: the work restarts against a new deadline (the one given, or
+    the team's usual turnaround from now), not the old one that has likely passed."""
     ask = _locked(ask)
     _check(ask, actor, "reopen")
     reason = _require_text(reason, "reason", _("Say what is still missing."))
+    now = timezone.now()
+    if due_at is not None:
+        require_future(due_at, "due_at", now)
     before = ask.status
     ask.status = S.REOPENED
     ask.closed_at = None
     ask.delivered_at = None
-    _save(ask, ["status", "closed_at", "delivered_at"])
+    ask.agreed_due_at = due_at or suggest_deadline(ask.team, now)
+    _save(ask, ["status", "closed_at", "delivered_at", "agreed_due_at"])
     _record(
         ask=ask,
         actor=actor,
@@ -623,6 +640,8 @@ def ask_reopen(*, ask: Ask, actor, reason: str) -> Ask:
         from_status=before,
         to_status=S.REOPENED,
         note=reason,
+        data={"agreed_due_at": ask.agreed_due_at.isoformat()},
+        at=now,
     )
     return ask
 
@@ -653,6 +672,8 @@ def ask_thank(*, ask: Ask, actor, note: str = "") -> Thank:
     """The requester credits the colleague who delivered; once per ask."""
     ask = _locked(ask)
     _check(ask, actor, "thank")
+    if ask.assignee_id == actor.pk:
+        raise ActionNotAllowed(_("You delivered this ask yourself: there is nobody to thank."))
     if Thank.objects.filter(ask=ask, thanked_by=actor, thanked_id=ask.assignee_id).exists():
         raise ActionNotAllowed(
             _("You have already thanked %(person)s for this ask.")

@@ -46,7 +46,8 @@ def home(request):
 @require_GET
 def deal_list(request):
     form = DealFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad value drops only its own filter: cleaned_data keeps the rest
+    filters = getattr(form, "cleaned_data", {})
     deals = selectors.deals_for_list(
         request.user,
         q=filters.get("q", ""),

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from deals.models import ASSIGNEE_TURN_STATUSES, DEADLINE_STATUSES, Ask, Thank
+from deals.models import ASSIGNEE_TURN_STATUSES, OVERDUE_STATUSES, Ask, Thank
 
 
 def person_page(viewer, username: str) -> dict:
@@ -27,7 +27,7 @@ def person_page(viewer, username: str) -> dict:
     now = timezone.now()
     load = Ask.objects.filter(assignee=person, status__in=ASSIGNEE_TURN_STATUSES).aggregate(
         open=Count("id"),
-        overdue=Count("id", filter=Q(status__in=DEADLINE_STATUSES, agreed_due_at__lt=now)),
+        overdue=Count("id", filter=Q(status__in=OVERDUE_STATUSES, agreed_due_at__lt=now)),
     )
     thanks = list(
         Thank.objects.filter(thanked=person)

@@ -42,8 +42,8 @@ def deal_add_stakeholder(*, deal, user, role: str, actor, note: str = "") -> Sta
         deal=deal,
         actor=actor,
         kind=DealEventKind.STAKEHOLDER_ADDED,
-        note=f"{display_name(user)} · {Role(role).label}",
-        data={"user": user.pk, "role": role},
+        # The role is stored as its code and labelled when shown, in the reader's language.
+        data={"user": user.pk, "name": display_name(user), "role": role},
     )
     return holder
 
@@ -57,8 +57,11 @@ def deal_remove_stakeholder(*, stakeholder: Stakeholder, actor) -> None:
         deal=stakeholder.deal,
         actor=actor,
         kind=DealEventKind.STAKEHOLDER_REMOVED,
-        note=f"{display_name(stakeholder.user)} · {stakeholder.get_role_display()}",
-        data={"user": stakeholder.user_id, "role": stakeholder.role},
+        data={
+            "user": stakeholder.user_id,
+            "name": display_name(stakeholder.user),
+            "role": stakeholder.role,
+        },
     )
     stakeholder.delete()
 

@@ -107,6 +107,11 @@ def get_item(mapping, key):
 def event_detail(event) -> str:
     """What an event changed, after its verb: " → 11-25 14:00", or a stage move."""
     data = event.data or {}
+    if "role" in data and "name" in data:
+        from stakeholders.models import Role
+
+        label = Role(data["role"]).label if data["role"] in Role.values else data["role"]
+        return format_html(": {} · {}", data["name"], label)
     if "from" in data and "to" in data:
         from deals.models import Stage
 

@@ -193,18 +193,39 @@ def test_renegotiating_a_running_ask_returns_it_to_work(new_ask, rep, presales):
     assert ask.agreed_due_at.date() == later(8).date()
 
 
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
 @pytest.mark.django_db
-def test_answering_a_question_resumes_where_the_ask_was_and_records_the_pause(
+def test_answering_resumes_the_ask_and_moves_its_deadlines_by_the_paused_working_time(
     new_ask, rep, presales, time_machine
 ):
-    time_machine.move_to(timezone.now(), tick=False)
-    ask = drive_to(S.IN_PROGRESS, new_ask(), rep, presales)
+    from deals.services import MilestonePlan
+
+    tuesday_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    time_machine.move_to(tuesday_10, tick=False)
+    ask = new_ask(
+        proposed_due_at=dt.datetime(2026, 11, 26, 18, 0, tzinfo=SHANGHAI),
+        milestones=[
+            MilestonePlan("v1", dt.datetime(2026, 11, 25, 12, 0, tzinfo=SHANGHAI), "internal")
+        ],
+    )
+    ask = drive_to(S.IN_PROGRESS, ask, rep, presales)
     services.ask_request_info(ask=ask, actor=presales, question="现场电压是 380V 吗？")
-    time_machine.shift(dt.timedelta(hours=5))
+    # Answered Wednesday 11:00: 8 working hours on Tuesday (10-18) + 2 on Wednesday = 10 h,
+    # though 25 hours passed on the clock.
+    time_machine.move_to(dt.datetime(2026, 11, 25, 11, 0, tzinfo=SHANGHAI), tick=False)
     ask = services.ask_provide_info(ask=ask, actor=rep, answer="是 380V")
     assert ask.status == S.IN_PROGRESS
     assert ask.waiting_since is None
-    assert ask.events.last().data == {"paused_seconds": 5 * 3600}
+    assert ask.events.last().data == {
+        "paused_seconds": 25 * 3600,
+        "paused_working_seconds": 10 * 3600,
+    }
+    # Thu 18:00 + 10 working hours → Mon 2026-11-30 10:00 (the weekend does not count).
+    assert ask.agreed_due_at == dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
+    # Wed 12:00 + 10 working hours → Thu 13:00.
+    assert ask.milestones.get().due_at == dt.datetime(2026, 11, 26, 13, 0, tzinfo=SHANGHAI)
 
 
 @pytest.mark.django_db
@@ -295,11 +316,12 @@ def test_a_rep_cannot_make_an_ask_on_a_deal_they_cannot_see(new_ask, other_rep):
 @pytest.mark.django_db
 def test_staged_milestones_are_stored_in_order(new_ask):
     ask = new_ask(
+        proposed_due_at=later(10),
         milestones=[
             MilestonePlan("v1", later(2), Audience.INTERNAL),
             MilestonePlan("v2", later(5), Audience.CUSTOMER_WORKING),
             MilestonePlan("v3", later(9), Audience.CUSTOMER_EXECUTIVE),
-        ]
+        ],
     )
     assert [(m.position, m.label) for m in ask.milestones.all()] == [
         (1, "v1"),
@@ -351,3 +373,76 @@ def test_refusals_are_explained_in_the_users_language(new_ask, rep):
     ask = new_ask()
     with translation.override("zh-hans"), pytest.raises(ActionNotAllowed, match="只有负责人"):
         services.ask_agree(ask=ask, actor=rep)
+
+
+@pytest.mark.django_db
+def test_nobody_can_make_an_ask_to_themselves(new_ask, rep, sales_team):
+    with pytest.raises(ValidationError) as excinfo:
+        new_ask(requester=rep, assignee=rep, team=sales_team)
+    assert "assignee" in excinfo.value.message_dict
+
+
+@pytest.mark.django_db
+def test_a_requester_cannot_take_their_own_ask_from_the_queue(new_ask, rep, sales_team):
+    ask = new_ask(assignee=None, team=sales_team)
+    with pytest.raises(ActionNotAllowed):
+        services.ask_claim(ask=ask, actor=rep)
+
+
+@pytest.mark.django_db
+def test_agreeing_to_a_deadline_that_has_passed_is_refused(new_ask, presales, time_machine):
+    ask = new_ask(proposed_due_at=later(1))
+    time_machine.move_to(timezone.now() + dt.timedelta(days=2))
+    with translation.override("en"), pytest.raises(ActionNotAllowed, match="already passed"):
+        services.ask_agree(ask=ask, actor=presales)
+    ask.refresh_from_db()
+    assert ask.status == S.PROPOSED
+
+
+@pytest.mark.django_db
+def test_keeping_a_deadline_that_has_passed_is_refused(new_ask, rep, presales, time_machine):
+    ask = new_ask(proposed_due_at=later(1))
+    services.ask_counter(ask=ask, actor=presales, due_at=later(6))
+    time_machine.move_to(timezone.now() + dt.timedelta(days=2))
+    with pytest.raises(ActionNotAllowed):
+        services.ask_reject_counter(ask=ask, actor=rep)
+    ask.refresh_from_db()
+    assert ask.status == S.COUNTERED
+
+
+@pytest.mark.django_db
+def test_reopening_starts_a_new_deadline_not_the_old_passed_one(
+    new_ask, rep, presales, time_machine
+):
+    ask = drive_to(S.DONE, new_ask(proposed_due_at=later(1)), rep, presales)
+    time_machine.move_to(timezone.now() + dt.timedelta(days=20))
+    ask = services.ask_reopen(ask=ask, actor=rep, reason="缺设备清单")
+    assert ask.agreed_due_at > timezone.now()
+    assert not ask.is_overdue(timezone.now())
+    chosen = timezone.now() + dt.timedelta(days=4)
+    services.ask_deliver(ask=ask, actor=presales, note="补上了")
+    ask = services.ask_reopen(ask=ask, actor=rep, reason="还缺报价", due_at=chosen)
+    assert ask.agreed_due_at == chosen
+
+
+@pytest.mark.django_db
+def test_a_counter_proposal_does_not_hide_that_the_agreed_deadline_passed(
+    new_ask, rep, presales, time_machine
+):
+    ask = drive_to(S.IN_PROGRESS, new_ask(proposed_due_at=later(1)), rep, presales)
+    time_machine.move_to(timezone.now() + dt.timedelta(days=2))
+    assert ask.is_overdue(timezone.now())
+    ask = services.ask_counter(ask=ask, actor=presales, due_at=later(3))
+    assert ask.status == S.COUNTERED
+    assert ask.is_overdue(timezone.now())
+
+
+@pytest.mark.django_db
+def test_a_milestone_after_the_asks_deadline_is_refused(new_ask, deal):
+    with pytest.raises(ValidationError) as excinfo:
+        new_ask(
+            proposed_due_at=later(3),
+            milestones=[MilestonePlan("v1", later(5), Audience.INTERNAL)],
+        )
+    assert "milestones" in excinfo.value.message_dict
+    assert deal.asks.count() == 0

@@ -83,3 +83,39 @@ class TestUrlTampering:
             response = client.get(url)
             assert response.status_code == 302
             assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+class TestWhoSeesWhatAfterReview:
+    def test_a_team_lead_opens_asks_assigned_to_their_people_on_any_deal(
+        self, client, deal, presales, presales_team
+    ):
+        lead = UserFactory(username="presales_lead", team=presales_team)
+        presales.profile.manager = lead
+        presales.profile.save()
+        ask = AskFactory(deal=deal, assignee=presales, team=presales_team)
+        client.force_login(lead)
+        assert client.get(reverse("ask_detail", args=[ask.pk])).status_code == 200
+
+    def test_a_team_member_sees_the_deal_behind_their_teams_queue(
+        self, client, deal, presales_team
+    ):
+        AskFactory(deal=deal, team=presales_team, assignee=None)
+        teammate = UserFactory(team=presales_team)
+        client.force_login(teammate)
+        assert client.get(reverse("deal_detail", args=[deal.pk])).status_code == 200
+
+    def test_seeing_a_deal_through_the_team_queue_does_not_allow_changing_it(
+        self, client, deal, presales_team
+    ):
+        AskFactory(deal=deal, team=presales_team, assignee=None)
+        teammate = UserFactory(team=presales_team)
+        client.force_login(teammate)
+        assert client.get(reverse("deal_edit", args=[deal.pk])).status_code == 404
+        assert client.get(reverse("ask_create", args=[deal.pk])).status_code == 404
+
+    def test_another_departments_member_still_sees_nothing(self, client, deal, presales_team):
+        AskFactory(deal=deal, team=presales_team, assignee=None)
+        lawyer = UserFactory(team=TeamFactory(name="法务部", function=Function.LEGAL))
+        client.force_login(lawyer)
+        assert client.get(reverse("deal_detail", args=[deal.pk])).status_code == 404

@@ -452,3 +452,59 @@ def test_the_coach_judges_the_prefilled_template_before_any_typing(rep_client, d
     ).content.decode()
     assert "Thin brief" in page
     assert "Replace the template text of the key details" in page
+
+
+@pytest.mark.django_db
+class TestFiltersSurviveBadValues:
+    def test_an_oversized_deal_id_is_ignored_not_a_crash(self, rep_client):
+        response = rep_client.get(reverse("asks_sent"), {"deal": "9" * 30})
+        assert response.status_code == 200
+
+    def test_one_bad_value_keeps_the_other_filters(self, rep_client, deal, presales_team):
+        AskFactory(
+            deal=deal,
+            team=presales_team,
+            title="进行中的请求",
+            status=S.IN_PROGRESS,
+            agreed_due_at=timezone.now() + dt.timedelta(days=1),
+        )
+        AskFactory(deal=deal, team=presales_team, title="待确认的请求")
+        page = rep_client.get(
+            reverse("asks_sent"), {"deal": "abc", "status": "in_progress"}
+        ).content.decode()
+        assert "进行中的请求" in page
+        assert "待确认的请求" not in page
+
+
+@pytest.mark.django_db
+def test_team_changes_read_in_the_readers_language(client, rep, deal, lawyer, manager):
+    from stakeholders.services import deal_add_stakeholder
+
+    deal_add_stakeholder(deal=deal, user=lawyer, role="legal", actor=rep)
+    client.force_login(manager)
+    english = client.get(reverse("deal_detail", args=[deal.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "宋佳 · Legal" in english.content.decode()
+    chinese = client.get(reverse("deal_detail", args=[deal.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "宋佳 · 法务" in chinese.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_reopen_form_offers_a_new_deadline(client, rep, presales, deal, presales_team):
+    ask = AskFactory(
+        deal=deal,
+        assignee=presales,
+        team=presales_team,
+        status=S.DELIVERED,
+        agreed_due_at=timezone.now(),
+        delivered_at=timezone.now(),
+    )
+    client.force_login(rep)
+    page = client.get(reverse("ask_detail", args=[ask.pk])).content.decode()
+    assert 'id="id_reopen_due_at"' in page
+    response = client.post(
+        reverse("ask_act", args=[ask.pk, "reopen"]), {"reason": "缺附录", "due_at": local(4)}
+    )
+    assert response.status_code == 302
+    ask.refresh_from_db()
+    assert ask.status == S.REOPENED
+    assert ask.agreed_due_at > timezone.now() + dt.timedelta(days=3)

@@ -48,7 +48,7 @@ from deals.demo.plan import (
     plan_company,
 )
 from deals.models import (
-    DEADLINE_STATUSES,
+    OVERDUE_STATUSES,
     Ask,
     AskEvent,
     AskStatus,
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             out.write(f"  {label:<13}{after[label]:>6}" + (f"  (+{new})" if new else ""))
         by_status = Counter(Ask.objects.values_list("status", flat=True))
         out.write("  asks by status: " + ", ".join(f"{s} {by_status[s]}" for s in S.values))
-        overdue = Ask.objects.filter(status__in=DEADLINE_STATUSES, agreed_due_at__lt=now).count()
+        overdue = Ask.objects.filter(status__in=OVERDUE_STATUSES, agreed_due_at__lt=now).count()
         out.write(f"  overdue asks: {overdue}")
         if not debug:
             self.stderr.write(

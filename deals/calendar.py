@@ -1,0 +1,102 @@
+"""Business time: a team's working hours, on its working days, in its time zone.
+
+A day is a working day when China's statutory calendar says so: a statutory holiday is
+off even on a weekday, and a make-up working day (调休) is on even on a weekend. Outside
+the years the calendar library covers, the team's own working weekdays decide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+logger = logging.getLogger(__name__)
+
+# No ask waits more than this many calendar days for its next working hour; a bound, not
+# a rule (a team configured with no working days would otherwise loop forever).
+_SEARCH_DAYS = 400
+
+
+@lru_cache(maxsize=4096)
+def statutory_status(day: dt.date) -> bool | None:
+    """True on a make-up working day, False on a statutory holiday, None otherwise or when
+    the year is outside the library's data."""
+    try:
+        workday = chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        logger.warning("No statutory calendar for %s; using the team's weekdays.", day.year)
+        return None
+    weekend = day.isoweekday() >= 6
+    if weekend and workday:
+        return True  # a make-up working day (调休)
+    if not weekend and not workday:
+        return False  # a statutory holiday
+    return None
+
+
+def is_working_day(team, day: dt.date) -> bool:
+    status = statutory_status(day)
+    if status is not None:
+        return status
+    return str(day.isoweekday()) in team.working_weekdays
+
+
+def _window(team, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, team.workday_start, tzinfo=zone)
+    end = dt.datetime.combine(day, team.workday_end, tzinfo=zone)
+    return start, end
+
+
+def working_time_between(team, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """How much of [start, end) falls inside the team's working hours."""
+    if end <= start:
+        return dt.timedelta(0)
+    zone = ZoneInfo(team.time_zone)
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    total = dt.timedelta(0)
+    day = start.date()
+    while day <= end.date():
+        if is_working_day(team, day):
+            open_, close = _window(team, day, zone)
+            begin, finish = max(open_, start), min(close, end)
+            if finish > begin:
+                total += finish - begin
+        day += dt.timedelta(days=1)
+    return total
+
+
+def add_working_time(team, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+    """The moment ``duration`` of the team's working time after ``start``.
+
+    Steps: move to the team's time zone; walk day by day; on each working day take the
+    working hours left after the cursor until the duration is used up.
+    """
+    zone = ZoneInfo(team.time_zone)
+    cursor = start.astimezone(zone)
+    remaining = duration
+    for _ in range(_SEARCH_DAYS):
+        day = cursor.date()
+        if is_working_day(team, day):
+            open_, close = _window(team, day, zone)
+            begin = max(cursor, open_)
+            if begin < close:
+                if remaining <= close - begin:
+                    return begin + remaining
+                remaining -= close - begin
+        cursor = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return start + duration
+
+
+def suggest_deadline(team, now: dt.datetime) -> dt.datetime:
+    """The team's usual turnaround from now in working time, rounded up to the next whole
+    hour but never past the end of that working day."""
+    due = add_working_time(team, now, dt.timedelta(hours=team.turnaround_hours))
+    if due.minute or due.second or due.microsecond:
+        zone = ZoneInfo(team.time_zone)
+        _, close = _window(team, due.astimezone(zone).date(), zone)
+        due = min(due.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1), close)
+    return due
