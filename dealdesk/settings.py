@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "deals.context_processors.notifications",
             ],
         },
     },
@@ -306,6 +307,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Every periodic job lives here, each with why it runs at that interval.
 CELERY_BEAT_SCHEDULE = {
+    # A breach must reach people within a minute; sweeping twice a minute leaves half of
+    # that minute for the senders. Each run drains everything due, so runs never pile up.
+    "escalation-sweep": {
+        "task": "deals.tasks.escalation_sweep",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     # Sessions live in the database; expired rows only cost space, so daily is plenty.
     "clear-expired-sessions": {
         "task": "stakeholders.tasks.clear_expired_sessions",
@@ -328,6 +336,21 @@ LOGGING = {
 }
 
 # --- DealDesk -------------------------------------------------------------------------
+
+# Links in emails and chat messages point here.
+DEALDESK_BASE_URL = env_url(
+    "DEALDESK_BASE_URL", default="http://127.0.0.1:8000", schemes=("http", "https")
+)
+# An email or chat message that fails this many times is marked failed and shown.
+DEALDESK_DELIVERY_MAX_ATTEMPTS = env_int("DEALDESK_DELIVERY_MAX_ATTEMPTS", default=6, minimum=1)
+# A sender holds a delivery this long; past it, a dead worker's delivery is sent again.
+DEALDESK_DELIVERY_LEASE_SECONDS = env_int("DEALDESK_DELIVERY_LEASE_SECONDS", default=120, minimum=1)
+# A delivery handed to Celery but still pending after this long was lost on the way
+# (broker down, worker gone): the sweep hands it over again.
+DEALDESK_REQUEUE_AFTER_SECONDS = env_int("DEALDESK_REQUEUE_AFTER_SECONDS", default=120, minimum=1)
+# Chat webhooks: seconds to connect and to wait for each read.
+DEALDESK_WEBHOOK_CONNECT_TIMEOUT = env_int("DEALDESK_WEBHOOK_CONNECT_TIMEOUT", default=5, minimum=1)
+DEALDESK_WEBHOOK_READ_TIMEOUT = env_int("DEALDESK_WEBHOOK_READ_TIMEOUT", default=10, minimum=1)
 
 # Demo logins (seed_demo) share this password; they exist only when DEBUG is on.
 DEMO_PASSWORD = "dealdesk-demo"  # noqa: S105

@@ -1,6 +1,22 @@
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import Ask, AskEvent, Deal, DealEvent, Milestone, Thank
+from .models import (
+    LADDER_STEP_FIELDS,
+    Ask,
+    AskEvent,
+    Channel,
+    ChatWebhook,
+    Deal,
+    DealEvent,
+    Delivery,
+    DeliveryStatus,
+    LadderStep,
+    Milestone,
+    Nudge,
+    Thank,
+)
 
 
 @admin.register(Deal)
@@ -120,3 +136,85 @@ class ThankAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["thanked", "thanked_by", "ask"]
     autocomplete_fields = ["ask", "thanked", "thanked_by"]
+
+
+@admin.register(LadderStep)
+class LadderStepAdmin(admin.ModelAdmin):
+    """The escalation ladders: rows without a team are the company default; a team with
+    rows of its own for a clock uses only those."""
+
+    list_display = ["team", "clock", *LADDER_STEP_FIELDS]
+    list_filter = ["clock", "kind", "team"]
+    search_fields = ["code", "team__name"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ["channel", "recipient", "webhook", "role", "status", "attempts", "last_error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Nudge)
+class NudgeAdmin(ReadOnlyTimelineAdmin):
+    list_display = ["created_at", "ask", "clock", "cycle", "step_code", "kind", "level"]
+    list_filter = ["kind", "clock", "level"]
+    search_fields = ["ask__title", "step_code"]
+    list_select_related = ["ask"]
+    inlines = [DeliveryInline]
+
+
+@admin.action(description=_("Try again now"))
+def retry_now(modeladmin, request, queryset):
+    """A failed delivery whose cause is fixed (a webhook URL corrected) goes out again on
+    the next sweep."""
+    count = queryset.exclude(channel=Channel.IN_APP).update(
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        enqueued_at=None,
+        lease_until=None,
+    )
+    modeladmin.message_user(request, _("%(count)d deliveries will be retried.") % {"count": count})
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Every email and chat message with its status: failures are listed here for
+    admins (filter by status), and shown to the person concerned in their notifications."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "recipient",
+        "webhook",
+        "role",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "role"]
+    search_fields = ["recipient__username", "nudge__ask__title", "last_error"]
+    list_select_related = ["recipient", "webhook", "nudge"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    actions = [retry_now]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "provider", "user", "team", "enabled", "created_at"]
+    list_filter = ["provider", "enabled"]
+    search_fields = ["label", "user__username", "team__name"]
+    list_select_related = ["user", "team"]
+    autocomplete_fields = ["user", "team"]
+    exclude = ["recent_sends"]

@@ -14,13 +14,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from stakeholders.models import Role, display_name
 
-from . import forms, selectors, services
+from . import escalation, forms, inbox, selectors, services
 from .briefs import coach_brief, template_for
 from .calendar import suggest_deadline
 from .lifecycle import allowed_actions
-from .models import ASK_TYPE_FUNCTION, AskType
+from .models import ASK_TYPE_FUNCTION, AskType, EventKind
 from .services import ActionNotAllowed, MilestonePlan, default_team_for
 from .views import UNPROCESSABLE, add_errors
+
+# The timeline events that carry a nudge: only an ask with one has notifications to read.
+NUDGE_EVENTS = {EventKind.REMINDED, EventKind.NUDGED, EventKind.ESCALATED}
 
 # --- new ask ----------------------------------------------------------------------------
 
@@ -239,6 +242,10 @@ ACTIONS = {
         forms.CommentForm,
         lambda a, u, d: services.ask_comment(ask=a, actor=u, text=d["text"]),
     ),
+    "snooze": (
+        forms.SnoozeForm,
+        lambda a, u, d: services.ask_snooze(ask=a, actor=u, until=d["until"], reason=d["reason"]),
+    ),
 }
 
 
@@ -259,6 +266,7 @@ def _done_message(action: str) -> str:
         "cancel": _("Ask cancelled."),
         "thank": _("Thank-you sent. It shows on their profile and to their manager."),
         "comment": _("Comment added."),
+        "snooze": _("Escalation snoozed: no nudges go out until then."),
     }[action]
 
 
@@ -268,22 +276,37 @@ def _ask_context(request, ask, forms_by_action=None, open_action=None) -> dict:
         already = any(t.thanked_by_id == request.user.pk for t in ask.thanks.all())
         if already:
             actions.remove("thank")
+    can_intervene = ask.is_open and selectors.can_intervene(ask, request.user)
     bound = forms_by_action or {}
     action_forms = {
         name: bound.get(name) or ACTIONS[name][0](auto_id=f"id_{name}_%s")
-        for name in [*actions, "comment"]
+        for name in [*actions, "comment", *(["snooze"] if can_intervene else [])]
     }
+    nudged = any((event.data or {}).get("nudge") for event in ask.events.all())
+    nudges = inbox.nudges_for_timeline(ask) if nudged else {}
+    fired = {
+        n.step_code
+        for n in nudges.values()
+        if n.cycle == ask.ladder_cycle and n.clock == ask.ladder_clock
+    }
+    ladder = [(step, when, step.code in fired) for step, when in escalation.ladder_due_steps(ask)]
     return {
         "ask": ask,
         "actions": actions,
         "action_forms": action_forms,
         "open_action": open_action,
+        "can_intervene": can_intervene,
+        "ladder": ladder,
+        "nudges": nudges,
+        "now": timezone.now(),
     }
 
 
 @require_GET
 def ask_detail(request, pk: int):
     ask = selectors.ask_for_user(request.user, pk)
+    if any(event.kind in NUDGE_EVENTS for event in ask.events.all()):
+        inbox.notifications_read_for_ask(user=request.user, ask_id=ask.pk)
     return render(request, "deals/ask_detail.html", _ask_context(request, ask))
 
 

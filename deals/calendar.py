@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,7 @@ def statutory_status(day: dt.date) -> bool | None:
 
 
 def is_working_day(team, day: dt.date) -> bool:
-    status = statutory_status(day)
+    status = statutory_status(day) if getattr(team, "statutory_calendar", True) else None
     if status is not None:
         return status
     return str(day.isoweekday()) in team.working_weekdays
@@ -100,3 +101,58 @@ def suggest_deadline(team, now: dt.datetime) -> dt.datetime:
         _, close = _window(team, due.astimezone(zone).date(), zone)
         due = min(due.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1), close)
     return due
+
+
+def subtract_working_time(team, end: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+    """The moment ``duration`` of the team's working time before ``end`` (the mirror of
+    add_working_time: walk back day by day, taking the working hours before the cursor)."""
+    zone = ZoneInfo(team.time_zone)
+    cursor = end.astimezone(zone)
+    remaining = duration
+    for _ in range(_SEARCH_DAYS):
+        day = cursor.date()
+        if is_working_day(team, day):
+            open_, close = _window(team, day, zone)
+            finish = min(cursor, close)
+            if finish > open_:
+                if remaining <= finish - open_:
+                    return finish - remaining
+                remaining -= finish - open_
+        cursor = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+        # Step to the very end of the previous day.
+        cursor = cursor - dt.timedelta(microseconds=1)
+    return end - duration
+
+
+def next_working_moment(team, at: dt.datetime) -> dt.datetime:
+    """``at`` itself when it falls in working hours, else the start of the next working
+    period: what quiet hours wait for."""
+    return add_working_time(team, at, dt.timedelta(0))
+
+
+def in_working_hours(team, at: dt.datetime) -> bool:
+    return next_working_moment(team, at) == at
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """A calendar with a team's hours read in another time zone: a person's working
+    period when they sit somewhere other than their team."""
+
+    time_zone: str
+    workday_start: dt.time
+    workday_end: dt.time
+    working_weekdays: str
+    statutory_calendar: bool = True
+
+
+def hours_for_person(team, time_zone: str | None) -> WorkingHours:
+    if team is None:
+        return WorkingHours(time_zone or "Asia/Shanghai", dt.time(9), dt.time(18), "12345")
+    return WorkingHours(
+        time_zone or team.time_zone,
+        team.workday_start,
+        team.workday_end,
+        team.working_weekdays,
+        team.statutory_calendar,
+    )

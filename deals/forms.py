@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import Role, Team, display_name
 
-from .models import DEAL_EDITABLE_FIELDS, AskStatus, AskType, Audience, Deal, Stage
+from .models import DEAL_EDITABLE_FIELDS, AskStatus, AskType, Audience, Deal, Provider, Stage
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -222,3 +222,41 @@ class SentFilterForm(forms.Form):
     )
     deal = forms.IntegerField(label=_("Deal"), required=False, min_value=1, max_value=2**63 - 1)
     overdue = forms.BooleanField(label=_("Only overdue"), required=False)
+
+
+class SnoozeForm(forms.Form):
+    until = due_field(_("Hold escalation until"))
+    reason = forms.CharField(label=_("Why wait?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WebhookForm(forms.Form):
+    provider = forms.ChoiceField(label=_("Chat app"), choices=Provider.choices)
+    url = forms.CharField(
+        label=_("Webhook address"),
+        max_length=500,
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("From the robot's settings in the chat group."),
+    )
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("DingTalk “加签”, Feishu/Lark signature, or the generic JSON signature key."),
+    )
+    label = forms.CharField(label=_("Name"), required=False, max_length=100)
+    team = forms.ModelChoiceField(
+        label=_("For"),
+        queryset=None,
+        required=False,
+        empty_label=_("Me"),
+        help_text=_("A team's webhook gets the nudges on the team's asks."),
+    )
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from stakeholders.models import Team
+
+        self.fields["team"].queryset = Team.objects.filter(pk__in=[t.pk for t in teams])
+        if not teams:
+            del self.fields["team"]

@@ -9,6 +9,23 @@ from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import Function
 
+# The escalation engine's models live in their own module; importing them here is what
+# registers them with the deals app.
+from .escalation_models import (  # noqa: F401
+    LADDER_STEP_FIELDS,
+    Anchor,
+    Channel,
+    ChatWebhook,
+    Clock,
+    Delivery,
+    DeliveryStatus,
+    LadderStep,
+    Nudge,
+    Provider,
+    RecipientRole,
+    StepKind,
+)
+
 
 class Stage(models.TextChoices):
     """The sales stages the seeds use, then the two endings."""
@@ -238,6 +255,27 @@ class Ask(models.Model):
     delivery_link = models.URLField(_("delivery link"), max_length=500, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
 
+    # Escalation (deals/escalation.py keeps these in step with the status and deadlines).
+    respond_by = models.DateTimeField(
+        _("response due"),
+        null=True,
+        blank=True,
+        help_text=_("When the assignee should have agreed, countered or declined."),
+    )
+    ladder_clock = models.CharField(
+        _("running clock"), max_length=10, choices=Clock.choices, blank=True
+    )
+    ladder_cycle = models.PositiveIntegerField(
+        default=0, help_text=_("Counts the deadlines agreed; each starts a new ladder.")
+    )
+    ladder_step = models.PositiveSmallIntegerField(
+        default=0, help_text=_("How many steps of the running ladder have fired.")
+    )
+    ladder_started_at = models.DateTimeField(null=True, blank=True)
+    next_nudge_at = models.DateTimeField(_("next nudge"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    snoozed_until = models.DateTimeField(_("escalation snoozed until"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("ask")
         verbose_name_plural = _("asks")
@@ -300,6 +338,12 @@ class Ask(models.Model):
             ),
             # asks_sent_open(user): what a rep is waiting for.
             models.Index(fields=["requester", "status"], name="ask_requester_status"),
+            # sweep.sweep(): the claim query, asks whose next ladder step is due.
+            models.Index(
+                fields=["next_nudge_at"],
+                condition=Q(next_nudge_at__isnull=False),
+                name="ask_nudge_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -376,6 +420,10 @@ class EventKind(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled the ask")
     COMMENTED = "commented", _("commented")
     THANKED = "thanked", _("said thank you")
+    REMINDED = "reminded", _("sent a reminder")
+    NUDGED = "nudged", _("nudged about the deadline")
+    ESCALATED = "escalated", _("escalated")
+    SNOOZED = "snoozed", _("snoozed escalation")
 
 
 class AppendOnlyError(Exception):

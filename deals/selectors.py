@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from stakeholders.models import Stakeholder
+from stakeholders.models import Role, Stakeholder
 
 from .models import (
     ASSIGNEE_TURN_STATUSES,
@@ -277,3 +277,24 @@ def ask_for_user(user, pk: int) -> Ask:
         )
     )
     return get_object_or_404(asks, pk=pk)
+
+
+def can_intervene(ask: Ask, user) -> bool:
+    """Managers may snooze or push an ask: anyone the assignee or requester reports to,
+    the lead of the team doing the work, and the deal's manager stakeholders."""
+    if not user.is_authenticated or user.pk in (ask.assignee_id, ask.requester_id):
+        return False
+    if ask.team.lead_id == user.pk:
+        return True
+    below = subtree_user_ids(user)
+    return (
+        Ask.objects.filter(pk=ask.pk)
+        .filter(
+            Q(assignee_id__in=below)
+            | Q(requester_id__in=below)
+            | Exists(
+                Stakeholder.objects.filter(deal=OuterRef("deal_id"), user=user, role=Role.MANAGER)
+            )
+        )
+        .exists()
+    )

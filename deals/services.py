@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from stakeholders.models import Team
 
+from . import escalation
 from .calendar import add_working_time, suggest_deadline, working_time_between
 from .lifecycle import RULES
 from .models import (
@@ -123,8 +124,11 @@ def require_future(value: dt.datetime | None, field: str, now: dt.datetime) -> d
     return value
 
 
-def _save(ask: Ask, fields: Iterable[str]) -> None:
-    ask.save(update_fields=[*fields, "updated_at"])
+def _save(ask: Ask, fields: Iterable[str], *, restart_ladder: bool = False) -> None:
+    """Save the changed fields and keep the escalation ladder in step with them;
+    ``restart_ladder`` when both sides have just agreed a new deadline."""
+    ladder = escalation.plan(ask, timezone.now(), restart=restart_ladder)
+    ask.save(update_fields=[*fields, *ladder, "updated_at"])
 
 
 # --- deals ----------------------------------------------------------------------------
@@ -293,7 +297,7 @@ def ask_create(
     if errors:
         raise ValidationError(errors)
 
-    ask = Ask.objects.create(
+    ask = Ask(
         deal=deal,
         requester=requester,
         team=team,
@@ -309,7 +313,10 @@ def ask_create(
         links=links.strip(),
         proposed_due_at=proposed_due_at,
         created_at=now,
+        respond_by=escalation.initial_respond_by(team, now),
     )
+    escalation.plan(ask, now)
+    ask.save()
     Milestone.objects.bulk_create(
         Milestone(ask=ask, position=i, label=p.label.strip(), due_at=p.due_at, audience=p.audience)
         for i, p in enumerate(plans, start=1)
@@ -360,7 +367,7 @@ def ask_agree(*, ask: Ask, actor) -> Ask:
     ask.status = S.AGREED
     ask.agreed_due_at = ask.proposed_due_at
     ask.responded_at = ask.responded_at or now
-    _save(ask, ["status", "agreed_due_at", "responded_at"])
+    _save(ask, ["status", "agreed_due_at", "responded_at"], restart_ladder=True)
     _record(
         ask=ask,
         actor=actor,
@@ -516,7 +523,7 @@ def ask_accept_counter(*, ask: Ask, actor) -> Ask:
     ask.agreed_due_at = ask.counter_due_at
     ask.counter_due_at = None
     ask.resume_status = ""
-    _save(ask, ["status", "agreed_due_at", "counter_due_at", "resume_status"])
+    _save(ask, ["status", "agreed_due_at", "counter_due_at", "resume_status"], restart_ladder=True)
     _record(
         ask=ask,
         actor=actor,
@@ -592,7 +599,14 @@ def _postpone_deadlines(ask: Ask, paused: dt.timedelta) -> list[str]:
     if not paused:
         return []
     moved = []
-    for field in ("agreed_due_at", "proposed_due_at", "counter_due_at"):
+    for field in (
+        "agreed_due_at",
+        "proposed_due_at",
+        "counter_due_at",
+        "respond_by",
+        "ladder_started_at",
+        "snoozed_until",
+    ):
         value = getattr(ask, field)
         if value is not None:
             setattr(ask, field, add_working_time(ask.team, value, paused))
@@ -632,7 +646,7 @@ def ask_reopen(*, ask: Ask, actor, reason: str, due_at: dt.datetime | None = Non
     ask.closed_at = None
     ask.delivered_at = None
     ask.agreed_due_at = due_at or suggest_deadline(ask.team, now)
-    _save(ask, ["status", "closed_at", "delivered_at", "agreed_due_at"])
+    _save(ask, ["status", "closed_at", "delivered_at", "agreed_due_at"], restart_ladder=True)
     _record(
         ask=ask,
         actor=actor,
@@ -697,3 +711,40 @@ def ask_comment(*, ask: Ask, actor: AbstractBaseUser, text: str) -> AskEvent:
         raise ActionNotAllowed(_("You can only comment on asks you are involved in."))
     text = _require_text(text, "text", _("Write something first."))
     return _record(ask=ask, actor=actor, kind=EventKind.COMMENTED, note=text)
+
+
+# --- asks: a manager's moves ----------------------------------------------------------
+
+MAX_SNOOZE = dt.timedelta(days=30)
+
+
+@transaction.atomic
+def ask_snooze(*, ask: Ask, actor, until: dt.datetime | None, reason: str) -> Ask:
+    """Hold the ask's escalation until ``until`` (None lifts a snooze); reminders and
+    nudges that fall due meanwhile fire when it ends."""
+    from .selectors import can_intervene
+
+    ask = _locked(ask)
+    if not can_intervene(ask, actor):
+        raise ActionNotAllowed(
+            _("Only a manager of the people on this ask, or the team's lead, can do that.")
+        )
+    if not ask.is_open:
+        raise ActionNotAllowed(_("This ask is closed: there is nothing to escalate."))
+    reason = _require_text(reason, "reason", _("Say why escalation should wait."))
+    now = timezone.now()
+    if until is not None:
+        require_future(until, "until", now)
+        if until - now > MAX_SNOOZE:
+            raise ValidationError({"until": _("Snooze for at most 30 days.")})
+    ask.snoozed_until = until
+    _save(ask, ["snoozed_until"])
+    _record(
+        ask=ask,
+        actor=actor,
+        kind=EventKind.SNOOZED,
+        note=reason,
+        data={"snoozed_until": until.isoformat() if until else None},
+        at=now,
+    )
+    return ask

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ask_views, views
+from . import ask_views, inbox_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +19,16 @@ urlpatterns = [
     path("asks/sent/", ask_views.asks_sent, name="asks_sent"),
     path("asks/<int:pk>/", ask_views.ask_detail, name="ask_detail"),
     path("asks/<int:pk>/<slug:action>/", ask_views.ask_act, name="ask_act"),
+    path("notifications/", inbox_views.notifications, name="notifications"),
+    path("notifications/badge/", inbox_views.notification_badge, name="notification_badge"),
+    path(
+        "notifications/read-all/", inbox_views.notifications_read_all, name="notifications_read_all"
+    ),
+    path("notifications/<int:pk>/read/", inbox_views.notification_read, name="notification_read"),
+    path("settings/chat/", inbox_views.chat_webhooks, name="chat_webhooks"),
+    path(
+        "settings/chat/<int:pk>/<slug:action>/",
+        inbox_views.chat_webhook_act,
+        name="chat_webhook_act",
+    ),
 ]

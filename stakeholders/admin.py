@@ -3,11 +3,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from deals.models import LADDER_STEP_FIELDS, LadderStep
+
 from .models import Profile, Stakeholder, Team
+
+
+class LadderStepInline(admin.TabularInline):
+    """A team's own escalation ladder; with no rows the company default applies."""
+
+    model = LadderStep
+    extra = 0
+    fields = ["clock", *LADDER_STEP_FIELDS]
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    inlines = [LadderStepInline]
     list_display = [
         "name",
         "function",

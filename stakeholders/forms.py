@@ -26,3 +26,8 @@ def zone_choices():
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices, required=False)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=zone_choices)
+    email_notifications = forms.BooleanField(
+        label=_("Email me nudges and escalations"),
+        required=False,
+        help_text=_("They always appear under Notifications. Email waits for your working hours."),
+    )

@@ -80,6 +80,14 @@ class Team(models.Model):
         validators=[validate_weekdays],
         help_text=_("ISO weekdays, 1 = Monday … 7 = Sunday. Statutory holidays come on top."),
     )
+    statutory_calendar = models.BooleanField(
+        _("follows China's statutory calendar"),
+        default=True,
+        help_text=_(
+            "Public holidays are off and make-up working days (调休) are on. Turn off for a "
+            "team that works to another country's calendar."
+        ),
+    )
     response_hours = models.PositiveSmallIntegerField(
         _("default response time (business hours)"),
         default=4,
@@ -145,6 +153,11 @@ class Profile(models.Model):
     )
     language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, blank=True, default=""
+    )
+    email_notifications = models.BooleanField(
+        _("email me nudges"),
+        default=True,
+        help_text=_("Nudges always appear in DealDesk; this also sends them by email."),
     )
 
     class Meta:

@@ -75,7 +75,9 @@ def profile_set_language(*, user, language: str) -> Profile:
     return profile
 
 
-def profile_update_preferences(*, user, language: str, time_zone: str) -> Profile:
+def profile_update_preferences(
+    *, user, language: str, time_zone: str, email_notifications: bool = True
+) -> Profile:
     errors = {}
     if language not in Language.values:
         errors["language"] = _("Choose a language.")
@@ -86,5 +88,6 @@ def profile_update_preferences(*, user, language: str, time_zone: str) -> Profil
     profile, _created = Profile.objects.get_or_create(user=user)
     profile.language = language
     profile.time_zone = time_zone
-    profile.save(update_fields=["language", "time_zone"])
+    profile.email_notifications = email_notifications
+    profile.save(update_fields=["language", "time_zone", "email_notifications"])
     return profile

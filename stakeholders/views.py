@@ -61,7 +61,11 @@ def preferences(request):
     profile = request.user.profile
     form = PreferencesForm(
         request.POST or None,
-        initial={"language": profile.language, "time_zone": profile.time_zone},
+        initial={
+            "language": profile.language,
+            "time_zone": profile.time_zone,
+            "email_notifications": profile.email_notifications,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:

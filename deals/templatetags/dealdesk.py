@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -36,7 +36,8 @@ def money(amount, currency: str = "CNY") -> str:
     return f"{symbol}{_trim(amount)}"
 
 
-def _span(delta: dt.timedelta) -> str:
+def span(delta: dt.timedelta) -> str:
+    """A duration as people say it: "1d 3h", "2h 5m", "4m"."""
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 60 * 24)
     hours, mins = divmod(rest, 60)
@@ -64,20 +65,20 @@ def due_chip(ask, now=None):
     if ask.agreed_due_at is None:
         # Nobody has agreed this deadline yet: say so rather than "on track".
         label = (
-            _("proposed, in %(span)s") % {"span": _span(due - now)}
+            _("proposed, in %(span)s") % {"span": span(due - now)}
             if due > now
-            else _("proposed deadline passed %(span)s ago") % {"span": _span(now - due)}
+            else _("proposed deadline passed %(span)s ago") % {"span": span(now - due)}
         )
         css = "chip-accent" if due > now else "chip-amber"
         return format_html('<span class="chip {}">{} · {}</span>', css, label, when)
     if ask.is_overdue(now):
         return format_html(
             '<span class="chip chip-red">{} · {}</span>',
-            _("overdue %(span)s") % {"span": _span(now - due)},
+            _("overdue %(span)s") % {"span": span(now - due)},
             when,
         )
     if due < now:
-        label = _("was due %(span)s ago") % {"span": _span(now - due)}
+        label = _("was due %(span)s ago") % {"span": span(now - due)}
         return format_html('<span class="chip chip-amber">{} · {}</span>', label, when)
     soon = due - now <= dt.timedelta(days=1)
     css = "chip-amber" if soon else "chip-green"
@@ -86,7 +87,7 @@ def due_chip(ask, now=None):
         '<span class="chip {}">{} · {} · {}</span>',
         css,
         state,
-        _("in %(span)s") % {"span": _span(due - now)},
+        _("in %(span)s") % {"span": span(due - now)},
         when,
     )
 
@@ -119,9 +120,49 @@ def event_detail(event) -> str:
         return format_html(
             ": {} → {}", labels.get(data["from"], data["from"]), labels.get(data["to"], data["to"])
         )
-    for key in ("agreed_due_at", "counter_due_at", "proposed_due_at"):
+    for key in ("agreed_due_at", "counter_due_at", "proposed_due_at", "snoozed_until"):
         value = (event.data or {}).get(key)
         if value:
             when = timezone.localtime(dt.datetime.fromisoformat(value))
             return format_html(" → {}", date_format(when, "Y-m-d H:i"))
     return ""
+
+
+@register.simple_tag
+def nudge_detail(event, nudges) -> str:
+    """Who a nudge reached and how far each channel got: "→ 陈静 (assignee): in DealDesk,
+    email sent · 王磊 (requester, copied): in DealDesk, email waiting"."""
+    nudge = nudges.get((event.data or {}).get("nudge"))
+    if nudge is None:
+        return ""
+    people: dict = {}
+    for delivery in nudge.deliveries.all():
+        who = delivery.recipient or delivery.webhook
+        key = ("u", delivery.recipient_id) if delivery.recipient_id else ("w", delivery.webhook_id)
+        entry = people.setdefault(
+            key,
+            [
+                str(person(who)) if delivery.recipient_id else str(who),
+                delivery.get_role_display(),
+                [],
+            ],
+        )
+        if delivery.channel == "in_app":
+            entry[2].append(_("in DealDesk"))
+        else:
+            status = {
+                "pending": _("waiting"),
+                "sending": _("sending"),
+                "sent": _("sent"),
+                "failed": _("failed"),
+            }[delivery.status]
+            entry[2].append(f"{delivery.get_channel_display()} {status}")
+    parts = [
+        format_html("{} ({}): {}", name, role, ", ".join(str(c) for c in channels))
+        for name, role, channels in people.values()
+    ]
+    if not parts:
+        return format_html('<span class="nudge-to">{}</span>', _("nobody to tell"))
+    return format_html(
+        '<span class="nudge-to">→ {}</span>', format_html_join(" · ", "{}", ((p,) for p in parts))
+    )

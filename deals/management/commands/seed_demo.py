@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 # --- writing it -----------------------------------------------------------------------
+from deals import escalation
 from deals.demo.company import (
     ADMIN_EMAIL,
     ADMIN_USERNAME,
@@ -214,6 +215,9 @@ def seed_ask(deal: Deal, plan: AskPlan, users: dict, teams: dict[str, Team]) -> 
     )
     if not created:
         return  # its timeline is already there, and timelines are append-only
+    # Put it on its escalation ladder, as the services do for a live ask; overdue ones
+    # fire on the first sweep.
+    ask.save(update_fields=escalation.plan(ask, timezone.now()))
     Milestone.objects.bulk_create(Milestone(ask=ask, **m) for m in plan.milestones)
     actors = {"requester": requester, "assignee": assignee}
     AskEvent.objects.bulk_create(
