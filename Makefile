@@ -29,6 +29,7 @@ help:
 	@echo "make format       ruff format + ruff check --fix"
 	@echo "make messages     refresh the zh-hans catalogue from the source"
 	@echo "make requirements recompile requirements*.txt from the .in files"
+	@echo "make bench-sweep  time the escalation sweep: 25,000 due asks among 1,000,000 in PostgreSQL"
 
 $(PY):
 	@py=$$($(find_python)) && echo "Creating $(VENV) with $$py ($$($$py --version))" && "$$py" -m venv $(VENV)
@@ -59,6 +60,12 @@ run: setup
 .PHONY: test
 test: setup
 	$(PY) -m pytest
+
+# Seeds its own database once (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
+# dealdesk_bench) and uses Redis database 15 as the broker (BENCH_BROKER_URL); see bench/sweep.py.
+.PHONY: bench-sweep
+bench-sweep: setup
+	$(PY) -m bench.sweep
 
 .PHONY: lint
 lint: setup

@@ -348,6 +348,11 @@ DEALDESK_DELIVERY_LEASE_SECONDS = env_int("DEALDESK_DELIVERY_LEASE_SECONDS", def
 # A delivery handed to Celery but still pending after this long was lost on the way
 # (broker down, worker gone): the sweep hands it over again.
 DEALDESK_REQUEUE_AFTER_SECONDS = env_int("DEALDESK_REQUEUE_AFTER_SECONDS", default=120, minimum=1)
+# Sweepers that drain a backlog together (the sweep task brings in helpers when its first
+# batch is full); match the worker's concurrency.
+DEALDESK_SWEEP_PARALLELISM = env_int(
+    "DEALDESK_SWEEP_PARALLELISM", default=env_int("WORKER_CONCURRENCY", default=2), minimum=1
+)
 # Chat webhooks: seconds to connect and to wait for each read.
 DEALDESK_WEBHOOK_CONNECT_TIMEOUT = env_int("DEALDESK_WEBHOOK_CONNECT_TIMEOUT", default=5, minimum=1)
 DEALDESK_WEBHOOK_READ_TIMEOUT = env_int("DEALDESK_WEBHOOK_READ_TIMEOUT", default=10, minimum=1)

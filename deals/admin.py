@@ -15,6 +15,7 @@ from .models import (
     LadderStep,
     Milestone,
     Nudge,
+    NudgeTimer,
     Thank,
 )
 
@@ -218,3 +219,13 @@ class ChatWebhookAdmin(admin.ModelAdmin):
     list_select_related = ["user", "team"]
     autocomplete_fields = ["user", "team"]
     exclude = ["recent_sends"]
+
+
+@admin.register(NudgeTimer)
+class NudgeTimerAdmin(ReadOnlyTimelineAdmin):
+    """When each ask's next ladder step fires; the engine keeps it, nobody edits it."""
+
+    list_display = ["ask", "next_nudge_at"]
+    list_filter = [("next_nudge_at", admin.EmptyFieldListFilter), "next_nudge_at"]
+    search_fields = ["ask__title"]
+    list_select_related = ["ask"]

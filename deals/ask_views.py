@@ -18,12 +18,9 @@ from . import escalation, forms, inbox, selectors, services
 from .briefs import coach_brief, template_for
 from .calendar import suggest_deadline
 from .lifecycle import allowed_actions
-from .models import ASK_TYPE_FUNCTION, AskType, EventKind
+from .models import ASK_TYPE_FUNCTION, AskType
 from .services import ActionNotAllowed, MilestonePlan, default_team_for
 from .views import UNPROCESSABLE, add_errors
-
-# The timeline events that carry a nudge: only an ask with one has notifications to read.
-NUDGE_EVENTS = {EventKind.REMINDED, EventKind.NUDGED, EventKind.ESCALATED}
 
 # --- new ask ----------------------------------------------------------------------------
 
@@ -282,13 +279,15 @@ def _ask_context(request, ask, forms_by_action=None, open_action=None) -> dict:
         name: bound.get(name) or ACTIONS[name][0](auto_id=f"id_{name}_%s")
         for name in [*actions, "comment", *(["snooze"] if can_intervene else [])]
     }
-    nudged = any((event.data or {}).get("nudge") for event in ask.events.all())
-    nudges = inbox.nudges_for_timeline(ask) if nudged else {}
+    nudges = inbox.nudges_for_timeline(ask)
     fired = {
-        n.step_code
-        for n in nudges.values()
-        if n.cycle == ask.ladder_cycle and n.clock == ask.ladder_clock
+        n.step_code for n in nudges if n.cycle == ask.ladder_cycle and n.clock == ask.ladder_clock
     }
+    # One timeline: what people did, and what DealDesk's ladder sent, in time order.
+    timeline = sorted(
+        [*(("event", e) for e in ask.events.all()), *(("nudge", n) for n in nudges)],
+        key=lambda item: (item[1].created_at, item[0] == "nudge", item[1].pk),
+    )
     ladder = [(step, when, step.code in fired) for step, when in escalation.ladder_due_steps(ask)]
     return {
         "ask": ask,
@@ -298,6 +297,7 @@ def _ask_context(request, ask, forms_by_action=None, open_action=None) -> dict:
         "can_intervene": can_intervene,
         "ladder": ladder,
         "nudges": nudges,
+        "timeline": timeline,
         "now": timezone.now(),
     }
 
@@ -305,9 +305,10 @@ def _ask_context(request, ask, forms_by_action=None, open_action=None) -> dict:
 @require_GET
 def ask_detail(request, pk: int):
     ask = selectors.ask_for_user(request.user, pk)
-    if any(event.kind in NUDGE_EVENTS for event in ask.events.all()):
+    context = _ask_context(request, ask)
+    if context["nudges"]:
         inbox.notifications_read_for_ask(user=request.user, ask_id=ask.pk)
-    return render(request, "deals/ask_detail.html", _ask_context(request, ask))
+    return render(request, "deals/ask_detail.html", context)
 
 
 @require_POST

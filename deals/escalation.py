@@ -12,8 +12,8 @@ once per agreed deadline: ``ladder_cycle`` counts the deadlines, ``ladder_step``
 steps of the running ladder have fired, and the unique constraint on
 ``Nudge(ask, clock, cycle, step_code)`` makes a second send impossible.
 
-Timing lives in the database. ``next_nudge_at`` on the ask says when its next step is
-due; ``plan()`` keeps it right after every change, and ``sweep()`` claims due asks with
+Timing lives in the database. ``NudgeTimer.next_nudge_at`` says when an ask's next step
+is due; ``plan()`` keeps it right after every change, and ``sweep()`` claims due asks with
 ``SELECT … FOR UPDATE SKIP LOCKED`` in batches, fires their steps, records one nudge per
 step, one in-app delivery per recipient (the notification centre) and one pending
 delivery per email or chat channel, moves ``next_nudge_at`` on, and hands the pending
@@ -27,6 +27,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db.models import Q
 
@@ -44,6 +45,7 @@ from .models import (
     AskStatus,
     Clock,
     LadderStep,
+    NudgeTimer,
     RecipientRole,
     StepKind,
 )
@@ -196,9 +198,13 @@ def running_clock(ask: Ask) -> RunningClock | None:
 
 
 def _working_day(team) -> dt.timedelta:
-    start = dt.datetime.combine(dt.date(2000, 1, 1), team.workday_start)
-    end = dt.datetime.combine(dt.date(2000, 1, 1), team.workday_end)
-    return end - start
+    return _day_length(team.workday_start, team.workday_end)
+
+
+@lru_cache(maxsize=64)
+def _day_length(start: dt.time, end: dt.time) -> dt.timedelta:
+    day = dt.date(2000, 1, 1)
+    return dt.datetime.combine(day, end) - dt.datetime.combine(day, start)
 
 
 def fire_at(step: Step, team, start: dt.datetime, due: dt.datetime) -> dt.datetime:
@@ -234,14 +240,24 @@ PLAN_FIELDS = (
     "ladder_cycle",
     "ladder_step",
     "ladder_started_at",
-    "next_nudge_at",
     "escalation_level",
 )
 
 
+def save_timer(ask: Ask) -> None:
+    """Store when the ask's next step fires (the sweep claims by it)."""
+    NudgeTimer.objects.bulk_create(
+        [NudgeTimer(ask_id=ask.pk, next_nudge_at=ask.next_nudge_at)],
+        update_conflicts=True,
+        unique_fields=["ask"],
+        update_fields=["next_nudge_at"],
+    )
+
+
 def plan(ask: Ask, now: dt.datetime, *, restart: bool = False, ladders=None) -> list[str]:
     """Bring the ask's ladder in step with its status and deadlines; return the fields
-    to save. ``restart`` means both sides agreed a new deadline: a new ladder begins."""
+    to save, and set ``ask.next_nudge_at`` for save_timer(). ``restart`` means both
+    sides agreed a new deadline: a new ladder begins."""
     if ask.respond_by is None:  # an ask from before the engine existed
         ask.respond_by = initial_respond_by(ask.team, ask.created_at)
     clock = running_clock(ask)

@@ -135,7 +135,10 @@ LADDER_STEP_FIELDS = (
 class Nudge(models.Model):
     """One ladder step fired for one ask, or a nudge a manager sent by hand."""
 
-    ask = models.ForeignKey("deals.Ask", on_delete=models.CASCADE, related_name="nudges")
+    # Lookups by ask use the unique constraint's index, which starts with ask.
+    ask = models.ForeignKey(
+        "deals.Ask", on_delete=models.CASCADE, related_name="nudges", db_index=False
+    )
     clock = models.CharField(_("clock"), max_length=10, choices=Clock.choices)
     cycle = models.PositiveIntegerField(
         _("deadline"), help_text=_("Counts the deadlines agreed on this ask; 0 is the response.")
@@ -151,6 +154,7 @@ class Nudge(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
         help_text=_("Empty when the ladder fired it."),
     )
     note = models.TextField(_("note"), blank=True)
@@ -168,6 +172,12 @@ class Nudge(models.Model):
             ),
             models.CheckConstraint(condition=Q(clock__in=Clock.values), name="nudge_clock_valid"),
             models.CheckConstraint(condition=Q(kind__in=StepKind.values), name="nudge_kind_valid"),
+        ]
+        indexes = [
+            # Deleting a person: the few nudges a manager sent by hand.
+            models.Index(
+                fields=["sent_by"], condition=Q(sent_by__isnull=False), name="nudge_sent_by"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -262,16 +272,36 @@ class Delivery(models.Model):
     """One nudge to one recipient over one channel. In-app deliveries are the
     notification centre; the others are sent by a Celery task that claims them."""
 
-    nudge = models.ForeignKey(Nudge, on_delete=models.CASCADE, related_name="deliveries")
+    # The sweep writes four of these per nudge, so every index and check costs: the
+    # foreign keys are served by the indexes below rather than by one index each, and
+    # neither nudge nor recipient has a database-level constraint. Checking them cost
+    # the sweep a lookup per row, a fifth of its database time at 25,000 nudges, while
+    # deliveries are only ever written by the sweep, in the transaction that writes
+    # their nudge, for people it has just read. Deleting a nudge or a person still
+    # deletes their deliveries (Django's CASCADE).
+    nudge = models.ForeignKey(
+        Nudge,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        db_constraint=False,
+    )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="deliveries",
+        db_index=False,
+        db_constraint=False,
     )
     webhook = models.ForeignKey(
-        ChatWebhook, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+        ChatWebhook,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     role = models.CharField(_("as"), max_length=20, choices=RecipientRole.choices)
@@ -295,9 +325,10 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [
+            # Not partial, so it also serves every lookup by nudge; chat rows have no
+            # recipient, and NULLs never collide.
             models.UniqueConstraint(
                 fields=["nudge", "recipient", "channel"],
-                condition=Q(recipient__isnull=False),
                 name="delivery_once_per_person_channel",
             ),
             models.UniqueConstraint(
@@ -326,11 +357,12 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            # The notification centre: my in-app notifications, newest first.
+            # The notification centre (my deliveries, newest first) and lookups by
+            # recipient.
+            models.Index(fields=["recipient", "-created_at"], name="delivery_inbox"),
+            # Lookups by webhook (deleting one), without indexing every NULL.
             models.Index(
-                fields=["recipient", "-created_at"],
-                condition=Q(channel="in_app"),
-                name="delivery_inbox",
+                fields=["webhook"], condition=Q(webhook__isnull=False), name="delivery_webhook"
             ),
             # The header badge: my unread in-app notifications.
             models.Index(

@@ -97,15 +97,19 @@ def notifications_read_for_ask(*, user, ask_id: int) -> int:
     ).update(read_at=timezone.now())
 
 
-def nudges_for_timeline(ask) -> dict[int, Nudge]:
-    """The ask's nudges with their deliveries, keyed by id, for the timeline."""
-    nudges = Nudge.objects.filter(ask=ask).prefetch_related(
-        Prefetch(
-            "deliveries",
-            queryset=Delivery.objects.select_related("recipient", "webhook").order_by("id"),
+def nudges_for_timeline(ask) -> list[Nudge]:
+    """The ask's nudges with who sent them and their deliveries, for the timeline."""
+    return list(
+        Nudge.objects.filter(ask=ask)
+        .select_related("sent_by")
+        .prefetch_related(
+            Prefetch(
+                "deliveries",
+                queryset=Delivery.objects.select_related("recipient", "webhook").order_by("id"),
+            )
         )
+        .order_by("created_at", "id")
     )
-    return {nudge.pk: nudge for nudge in nudges}
 
 
 # --- chat webhooks --------------------------------------------------------------------

@@ -272,7 +272,6 @@ class Ask(models.Model):
         default=0, help_text=_("How many steps of the running ladder have fired.")
     )
     ladder_started_at = models.DateTimeField(null=True, blank=True)
-    next_nudge_at = models.DateTimeField(_("next nudge"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     snoozed_until = models.DateTimeField(_("escalation snoozed until"), null=True, blank=True)
 
@@ -338,16 +337,27 @@ class Ask(models.Model):
             ),
             # asks_sent_open(user): what a rep is waiting for.
             models.Index(fields=["requester", "status"], name="ask_requester_status"),
-            # sweep.sweep(): the claim query, asks whose next ladder step is due.
-            models.Index(
-                fields=["next_nudge_at"],
-                condition=Q(next_nudge_at__isnull=False),
-                name="ask_nudge_due",
-            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def next_nudge_at(self):
+        """When the ask's next ladder step fires (stored in NudgeTimer; see why there).
+        escalation.plan() sets it; the services save it with escalation.save_timer()."""
+        if "_next_nudge_at" not in self.__dict__:
+            timer = NudgeTimer.objects.filter(ask_id=self.pk).first() if self.pk else None
+            self._next_nudge_at = timer.next_nudge_at if timer else None
+        return self._next_nudge_at
+
+    @next_nudge_at.setter
+    def next_nudge_at(self, value) -> None:
+        self._next_nudge_at = value
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("_next_nudge_at", None)
+        super().refresh_from_db(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -376,6 +386,36 @@ class Ask(models.Model):
         if self.status in REQUESTER_TURN_STATUSES:
             return self.requester_id == user.pk
         return False
+
+
+class NudgeTimer(models.Model):
+    """When an ask's next ladder step fires: the column the sweep claims by.
+
+    It lives in a narrow table of its own rather than on the ask because the sweep
+    rewrites it for every due ask: on the ask, each rewrite would touch all of the ask's
+    indexes (an indexed column blocks PostgreSQL's in-place "HOT" update); here it
+    touches two, and the ask's own ladder columns, which no index covers, update in
+    place."""
+
+    ask = models.OneToOneField(
+        Ask, on_delete=models.CASCADE, primary_key=True, related_name="nudge_timer"
+    )
+    next_nudge_at = models.DateTimeField(_("next nudge"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("nudge timer")
+        verbose_name_plural = _("nudge timers")
+        indexes = [
+            # sweep.claim(): asks whose next ladder step is due, soonest first.
+            models.Index(
+                fields=["next_nudge_at"],
+                condition=Q(next_nudge_at__isnull=False),
+                name="nudgetimer_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ask_id} · {self.next_nudge_at}"
 
 
 class Milestone(models.Model):
@@ -420,9 +460,6 @@ class EventKind(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled the ask")
     COMMENTED = "commented", _("commented")
     THANKED = "thanked", _("said thank you")
-    REMINDED = "reminded", _("sent a reminder")
-    NUDGED = "nudged", _("nudged about the deadline")
-    ESCALATED = "escalated", _("escalated")
     SNOOZED = "snoozed", _("snoozed escalation")
 
 

@@ -129,6 +129,7 @@ def _save(ask: Ask, fields: Iterable[str], *, restart_ladder: bool = False) -> N
     ``restart_ladder`` when both sides have just agreed a new deadline."""
     ladder = escalation.plan(ask, timezone.now(), restart=restart_ladder)
     ask.save(update_fields=[*fields, *ladder, "updated_at"])
+    escalation.save_timer(ask)
 
 
 # --- deals ----------------------------------------------------------------------------
@@ -317,6 +318,7 @@ def ask_create(
     )
     escalation.plan(ask, now)
     ask.save()
+    escalation.save_timer(ask)
     Milestone.objects.bulk_create(
         Milestone(ask=ask, position=i, label=p.label.strip(), due_at=p.due_at, audience=p.audience)
         for i, p in enumerate(plans, start=1)

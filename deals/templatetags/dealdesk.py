@@ -129,12 +129,9 @@ def event_detail(event) -> str:
 
 
 @register.simple_tag
-def nudge_detail(event, nudges) -> str:
+def nudge_detail(nudge) -> str:
     """Who a nudge reached and how far each channel got: "→ 陈静 (assignee): in DealDesk,
     email sent · 王磊 (requester, copied): in DealDesk, email waiting"."""
-    nudge = nudges.get((event.data or {}).get("nudge"))
-    if nudge is None:
-        return ""
     people: dict = {}
     for delivery in nudge.deliveries.all():
         who = delivery.recipient or delivery.webhook

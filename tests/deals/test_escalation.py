@@ -25,6 +25,7 @@ from deals.models import (
     EventKind,
     LadderStep,
     Nudge,
+    NudgeTimer,
 )
 from tests.deals.kit import at, give_email
 
@@ -114,15 +115,8 @@ def test_each_delivery_step_fires_once_in_order_at_its_business_moment(org):
     assert ask.escalation_level == 3
     assert ask.next_nudge_at is None
     assert Nudge.objects.get(ask=ask, step_code="escalate-deal").suggest_convene
-    kinds = list(
-        AskEvent.objects.filter(ask=ask, actor=None).order_by("id").values_list("kind", flat=True)
-    )
-    assert kinds == [
-        EventKind.REMINDED,
-        EventKind.NUDGED,
-        EventKind.ESCALATED,
-        EventKind.ESCALATED,
-    ]
+    kinds = list(Nudge.objects.filter(ask=ask).order_by("id").values_list("kind", "level"))
+    assert kinds == [("reminder", 0), ("breach", 1), ("escalate", 2), ("escalate", 3)]
 
 
 def test_the_ladder_skips_a_statutory_holiday(org):
@@ -321,7 +315,8 @@ def test_the_database_refuses_a_second_nudge_for_the_same_step_and_deadline(org)
             due_at=nudge.due_at,
         )
     # Even a sweep whose bookkeeping was rewound sends nothing twice.
-    Ask.objects.filter(pk=ask.pk).update(ladder_step=0, next_nudge_at=at(2026, 11, 24, 15, 0))
+    Ask.objects.filter(pk=ask.pk).update(ladder_step=0)
+    NudgeTimer.objects.filter(ask=ask).update(next_nudge_at=at(2026, 11, 24, 15, 0))
     report = sweep_at(at(2026, 11, 24, 15, 1))
     assert report.nudges == 0
     assert fired(ask) == ["breach"]

@@ -288,7 +288,7 @@ class TestSnoozeFromTheAskPage:
         text = client.get(
             reverse("ask_detail", args=[ask.pk]), headers={"Accept-Language": "en"}
         ).content.decode()
-        assert "nudged about the deadline" in text
+        assert "nudged about the missed deadline" in text
         assert (
             "(assignee): in DealDesk, Email waiting" in text
             or "(assignee): in DealDesk, Email sent" in text

@@ -218,6 +218,7 @@ def seed_ask(deal: Deal, plan: AskPlan, users: dict, teams: dict[str, Team]) -> 
     # Put it on its escalation ladder, as the services do for a live ask; overdue ones
     # fire on the first sweep.
     ask.save(update_fields=escalation.plan(ask, timezone.now()))
+    escalation.save_timer(ask)
     Milestone.objects.bulk_create(Milestone(ask=ask, **m) for m in plan.milestones)
     actors = {"requester": requester, "assignee": assignee}
     AskEvent.objects.bulk_create(
