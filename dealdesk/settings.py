@@ -353,6 +353,9 @@ DEALDESK_REQUEUE_AFTER_SECONDS = env_int("DEALDESK_REQUEUE_AFTER_SECONDS", defau
 DEALDESK_SWEEP_PARALLELISM = env_int(
     "DEALDESK_SWEEP_PARALLELISM", default=env_int("WORKER_CONCURRENCY", default=2), minimum=1
 )
+# Chat webhooks may point into private networks (loopback, 10.x, …) only when this is
+# on: a laptop or a test, never a server where it would let users probe the network.
+DEALDESK_WEBHOOK_ALLOW_PRIVATE = env_bool("DEALDESK_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 # Chat webhooks: seconds to connect and to wait for each read.
 DEALDESK_WEBHOOK_CONNECT_TIMEOUT = env_int("DEALDESK_WEBHOOK_CONNECT_TIMEOUT", default=5, minimum=1)
 DEALDESK_WEBHOOK_READ_TIMEOUT = env_int("DEALDESK_WEBHOOK_READ_TIMEOUT", default=10, minimum=1)

@@ -192,7 +192,9 @@ def running_clock(ask: Ask) -> RunningClock | None:
         return None
     if ask.agreed_due_at is not None and ask.status in OVERDUE_STATUSES:
         return RunningClock(Clock.DELIVERY, ask.agreed_due_at)
-    if ask.status == S.PROPOSED and ask.responded_at is None and ask.respond_by is not None:
+    # Also after a counter-proposal the requester turned down, or an answer to the
+    # assignee's question: the assignee owes an answer again.
+    if ask.status == S.PROPOSED and ask.respond_by is not None:
         return RunningClock(Clock.RESPONSE, ask.respond_by)
     return None
 

@@ -256,6 +256,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    DROPPED = "dropped", _("Not sent: no longer needed")
 
 
 class RecipientRole(models.TextChoices):

@@ -126,11 +126,20 @@ def webhooks_for(user) -> dict:
 
 def _check_url(provider: str, url: str) -> None:
     parts = urlsplit(url)
+    private_ok = settings.DEALDESK_WEBHOOK_ALLOW_PRIVATE
     local = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.scheme != "https" and not (settings.DEBUG and local):
+    if parts.scheme != "https" and not (private_ok and local):
         raise ValidationError({"url": _("Use an https:// address.")})
+    if not private_ok and not webhooks.is_public(url):
+        raise ValidationError(
+            {
+                "url": _(
+                    "That address is not reachable on the internet, or is inside a private network."
+                )
+            }
+        )
     hosts = PROVIDER_HOSTS.get(provider)
-    if hosts and parts.hostname not in hosts and not (settings.DEBUG and local):
+    if hosts and parts.hostname not in hosts and not (private_ok and local):
         message = _("A %(provider)s webhook address starts with https://%(host)s/.") % {
             "provider": Provider(provider).label,
             "host": hosts[0],
@@ -193,6 +202,7 @@ def webhook_test(*, actor, pk: int) -> str | None:
             message,
             connect_timeout=settings.DEALDESK_WEBHOOK_CONNECT_TIMEOUT,
             read_timeout=settings.DEALDESK_WEBHOOK_READ_TIMEOUT,
+            allow_private=settings.DEALDESK_WEBHOOK_ALLOW_PRIVATE,
         )
     except webhooks.DeliveryError as exc:
         return exc.message

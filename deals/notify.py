@@ -24,6 +24,7 @@ import smtplib
 from collections import defaultdict
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.utils import DNS_NAME
@@ -39,7 +40,17 @@ from stakeholders.models import display_name
 
 from . import webhooks
 from .calendar import hours_for_person, next_working_moment, working_time_between
-from .models import Channel, ChatWebhook, Clock, Delivery, DeliveryStatus, RecipientRole
+from .models import (
+    CLOSED_STATUSES,
+    AskStatus,
+    Channel,
+    ChatWebhook,
+    Clock,
+    Delivery,
+    DeliveryStatus,
+    RecipientRole,
+    StepKind,
+)
 from .models import StepKind as K
 from .templatetags.dealdesk import money
 
@@ -200,8 +211,16 @@ def _target(delivery: Delivery):
     return language, zone, hours_for_person(profile.team if profile else None, zone)
 
 
+def _mine(delivery: Delivery):
+    """The delivery as this sender claimed it: if its lease ran out and another sender
+    claimed it since (one more attempt), this one may no longer write its outcome."""
+    return Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
+    )
+
+
 def _sent(delivery: Delivery, now: dt.datetime, *, merged: bool = False) -> None:
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+    _mine(delivery).update(
         status=DeliveryStatus.SENT, sent_at=now, lease_until=None, last_error="", merged=merged
     )
 
@@ -220,20 +239,22 @@ def _failed(delivery: Delivery, now: dt.datetime, error: str, *, permanent: bool
             "next_attempt_at": next_working_moment(hours, now + wait),
             "enqueued_at": None,
         }
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        lease_until=None, last_error=error[:2000], **changes
-    )
+    _mine(delivery).update(lease_until=None, last_error=error[:2000], **changes)
 
 
 def _email(delivery: Delivery, now: dt.datetime) -> EmailMultiAlternatives:
     language, zone, _hours = _target(delivery)
     with translation.override(language):
         text = describe(delivery, zone=zone, now=now)
-        context = {"text": text, "recipient": display_name(delivery.recipient)}
+        context = {
+            "text": text,
+            "recipient": display_name(delivery.recipient),
+            "LANGUAGE_CODE": language,
+        }
         body = render_to_string("deals/email/nudge.txt", context)
         html = render_to_string("deals/email/nudge.html", context)
     message = EmailMultiAlternatives(
-        subject=text.subject,
+        subject=" ".join(text.subject.split()),  # a header holds one line
         body=body,
         to=[delivery.recipient.email],
         headers={"Message-ID": f"<dealdesk-delivery-{delivery.pk}@{DNS_NAME}>"},
@@ -255,7 +276,14 @@ def _send_emails(deliveries: list[Delivery], now: dt.datetime) -> None:
     try:
         for delivery in deliveries:
             try:
-                connection.send_messages([_email(delivery, now)])
+                message = _email(delivery, now)
+            except Exception as exc:  # the message cannot be built: retrying won't help
+                _failed(delivery, now, f"{type(exc).__name__}: {exc}", permanent=True)
+                continue
+            try:
+                connection.send_messages([message])
+            except SoftTimeLimitExceeded:
+                raise
             except Exception as exc:
                 permanent = _smtp_permanent(exc)
                 _failed(delivery, now, f"{type(exc).__name__}: {exc}", permanent=permanent)
@@ -309,6 +337,7 @@ def _timeouts() -> dict:
     return {
         "connect_timeout": settings.DEALDESK_WEBHOOK_CONNECT_TIMEOUT,
         "read_timeout": settings.DEALDESK_WEBHOOK_READ_TIMEOUT,
+        "allow_private": settings.DEALDESK_WEBHOOK_ALLOW_PRIVATE,
     }
 
 
@@ -367,9 +396,37 @@ def _send_chat(hook: ChatWebhook, deliveries: list[Delivery], now: dt.datetime) 
             _sent(delivery, now, merged=True)
 
 
+# Claimed together, then sent one by one: small enough that the lease (2 minutes) outlasts
+# a chunk in normal running, large enough that a burst to one chat robot is seen whole
+# and merged into a summary. A sender that overruns its lease cannot overwrite the
+# outcome of the sender that took over (see _mine).
+SEND_CHUNK = 100
+
+
 def send_deliveries(ids: list[int], now: dt.datetime | None = None) -> int:
-    """Claim and send the given deliveries; returns how many this call claimed."""
-    now = now or timezone.now()
+    """Claim and send the given deliveries, a chunk at a time; returns how many this
+    call claimed. ``now`` fixes the clock (tests); otherwise each chunk reads it."""
+    total = 0
+    for start in range(0, len(ids), SEND_CHUNK):
+        total += _send_chunk(ids[start : start + SEND_CHUNK], now or timezone.now())
+    return total
+
+
+def _stale(delivery: Delivery, now: dt.datetime) -> bool:
+    """A message held for working hours or a retry that no longer needs sending: the
+    ask was delivered or closed, its ladder moved on to a new deadline, or a manager
+    snoozed it meanwhile."""
+    ask, nudge = delivery.nudge.ask, delivery.nudge
+    if ask.status in CLOSED_STATUSES or ask.status == AskStatus.DELIVERED:
+        return True
+    if nudge.kind == StepKind.MANUAL:
+        return False
+    if ask.snoozed_until is not None and ask.snoozed_until > now:
+        return True
+    return nudge.clock != ask.ladder_clock or nudge.cycle != ask.ladder_cycle
+
+
+def _send_chunk(ids: list[int], now: dt.datetime) -> int:
     mine = _claim(ids, now)
     if not mine:
         return 0
@@ -387,6 +444,13 @@ def send_deliveries(ids: list[int], now: dt.datetime | None = None) -> int:
         )
         .order_by("pk")
     )
+    live = []
+    for delivery in deliveries:
+        if _stale(delivery, now):
+            _mine(delivery).update(status=DeliveryStatus.DROPPED, lease_until=None)
+        else:
+            live.append(delivery)
+    deliveries = live
     _send_emails([d for d in deliveries if d.channel == Channel.EMAIL], now)
     by_hook: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:

@@ -551,7 +551,13 @@ def ask_reject_counter(*, ask: Ask, actor, note: str = "") -> Ask:
     ask.status = back_to
     ask.counter_due_at = None
     ask.resume_status = ""
-    _save(ask, ["status", "counter_due_at", "resume_status"])
+    if back_to == S.PROPOSED:
+        # The assignee owes an answer again: a fresh response window, and a new ladder
+        # so its steps can fire for it.
+        ask.respond_by = escalation.initial_respond_by(ask.team, timezone.now())
+        _save(ask, ["status", "counter_due_at", "resume_status", "respond_by"], restart_ladder=True)
+    else:
+        _save(ask, ["status", "counter_due_at", "resume_status"])
     _record(
         ask=ask,
         actor=actor,

@@ -238,9 +238,10 @@ class _People:
             return {}
         rows = (
             get_user_model()
-            .objects.filter(pk__in=ids, is_active=True)
+            .objects.filter(pk__in=ids)
             .values(
                 "pk",
+                "is_active",
                 "email",
                 "profile__team_id",
                 "profile__manager_id",
@@ -250,6 +251,7 @@ class _People:
         )
         return {
             row["pk"]: {
+                "active": row["is_active"],
                 "email": row["email"],
                 "team_id": row["profile__team_id"],
                 "manager_id": row["profile__manager_id"],
@@ -267,22 +269,27 @@ class _People:
         """(user id, role) for a fired step, each person once, the closest role first."""
         ask, step = item.ask, item.step
         lead = self.teams[ask.team_id].lead_id
-        doer = ask.assignee_id or lead
+        # Nobody has taken the ask, or its assignee has left: the team lead stands in.
+        present = ask.assignee_id and self.profiles.get(ask.assignee_id, {}).get("active")
+        doer = ask.assignee_id if present else lead
         wanted: list[tuple[int | None, str]] = []
         if step.notify_assignee:
-            role = RecipientRole.ASSIGNEE if ask.assignee_id else RecipientRole.TEAM_LEAD
+            role = RecipientRole.ASSIGNEE if present else RecipientRole.TEAM_LEAD
             wanted.append((doer, role))
         if step.copy_requester:
             wanted.append((ask.requester_id, RecipientRole.REQUESTER))
         if step.notify_assignee_manager:
-            wanted.append((self.manager_of(doer), RecipientRole.ASSIGNEE_MANAGER))
+            wanted.append(
+                (self.manager_of(ask.assignee_id or lead), RecipientRole.ASSIGNEE_MANAGER)
+            )
         if step.notify_requester_manager:
             wanted.append((self.manager_of(ask.requester_id), RecipientRole.REQUESTER_MANAGER))
         if step.notify_deal_managers:
             wanted.extend((m, RecipientRole.DEAL_MANAGER) for m in self.deal_managers[ask.deal_id])
         seen, result = set(), []
         for user_id, role in wanted:
-            if user_id and user_id not in seen and user_id in self.profiles:
+            person = self.profiles.get(user_id)
+            if user_id and user_id not in seen and person and person["active"]:
                 seen.add(user_id)
                 result.append((user_id, role))
         return result
@@ -537,7 +544,13 @@ def _new_ids(table: str, count: int) -> list[int]:
                 [table, count],
             )
             return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        # SQLite's AUTOINCREMENT remembers the highest id ever used, so an id freed by a
+        # deletion is never handed out again (an email's Message-ID is made from it).
+        cursor.execute(
+            f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0),"  # noqa: S608
+            f" COALESCE((SELECT MAX(id) FROM {table}), 0))",
+            [table],
+        )
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + count))
 
@@ -637,7 +650,9 @@ def sweep_batch(
         _save_asks(asks)
     report.batches += 1
     report.asks += len(asks)
-    return len(asks)
+    # What was claimed decides whether more may be waiting: an ask skipped because a
+    # person holds it must not make a full batch look like the last one.
+    return len(ids)
 
 
 def requeue_lost(now: dt.datetime, report: SweepReport, hand_over) -> None:

@@ -30,7 +30,9 @@ Why the rules are what they are:
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote_plus, urlsplit
@@ -95,8 +97,19 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Markdown that would turn an ask's title into a link, an image or formatting in a chat
+# the bot speaks in: swapped for the full-width forms, which read the same.
+_MARKDOWN_NEUTRAL = str.maketrans("[]()*_!<>`#\\", "［］（）＊＿！＜＞｀＃＼")
+
+
+def _plain(text: str) -> str:
+    return text.translate(_MARKDOWN_NEUTRAL)
+
+
 def _payload(provider: str, message: ChatMessage) -> dict:
     title, lines, url = message.title, list(message.lines), message.url
+    if provider in ("dingtalk", "wecom"):
+        title, lines = _plain(title), [_plain(line) for line in lines]
     if provider == "dingtalk":
         # DingTalk markdown needs a blank line for a line break.
         text = "\n\n".join([f"**{title}**", *lines, f"[{title}]({url})"])
@@ -223,6 +236,9 @@ def _check_reply(provider: str, status: int, raw: bytes) -> tuple[str, bool] | N
     """None when delivered, else (what went wrong, permanent?)."""
     if provider in CODE_REPLY_PROVIDERS:
         payload, code, detail = _provider_code(provider, raw)
+    elif provider == "generic":
+        # Any server can sit behind a generic URL: never echo what it answered.
+        payload, code, detail = None, None, ""
     else:
         payload, code, detail = None, None, raw.decode(errors="replace").strip()
     said = f"{code} {detail}".strip() if code is not None else detail
@@ -243,6 +259,19 @@ def _check_reply(provider: str, status: int, raw: bytes) -> tuple[str, bool] | N
     return None
 
 
+def is_public(url: str) -> bool:
+    """True when every address the URL's host resolves to is on the public internet."""
+    host = urlsplit(url).hostname
+    if not host:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    return bool(addresses) and all(a.is_global and not a.is_multicast for a in addresses)
+
+
 def post(
     provider: str,
     url: str,
@@ -252,8 +281,11 @@ def post(
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
     client: httpx.Client | None = None,
+    allow_private: bool = True,
 ) -> None:
-    """Send one message. Returns on success; raises DeliveryError otherwise."""
+    """Send one message. Returns on success; raises DeliveryError otherwise. Unless
+    ``allow_private``, a URL whose host resolves to a private, loopback or link-local
+    address is refused (no requests into the company's own network)."""
     where = f"{provider} {_where(url)}"
 
     def fail(problem: str, *, permanent: bool) -> DeliveryError:
@@ -265,6 +297,8 @@ def post(
         target, body, headers = build_request(provider, url, secret, message)
     except ValueError as exc:
         raise fail(str(exc), permanent=True) from None
+    if not allow_private and not is_public(url):
+        raise fail("the address is inside a private network", permanent=True)
     timeout = httpx.Timeout(
         connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
     )

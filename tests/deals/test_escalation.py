@@ -330,7 +330,7 @@ def test_closed_and_delivered_asks_leave_the_ladder(org):
     assert ask.next_nudge_at is None
     sweep_at(at(2026, 11, 30, 15, 0))
     assert fired(ask) == []
-    assert ask.status == AskStatus.DELIVERED
+    assert Ask.objects.get(pk=ask.pk).status == AskStatus.DELIVERED
 
 
 def test_escalate_command_prints_what_it_did(org, capsys):
@@ -340,3 +340,36 @@ def test_escalate_command_prints_what_it_did(org, capsys):
     out = capsys.readouterr().out
     assert "1 asks due, 1 nudges fired" in out
     assert "breach: 1" in out
+
+
+def test_an_assignee_who_has_left_is_replaced_by_the_team_lead(org):
+    ask = agreed_ask(org, at(2026, 11, 23, 10, 0), at(2026, 11, 24, 15, 0))
+    org["presales"].is_active = False
+    org["presales"].save()
+    sweep_at(at(2026, 11, 25, 15, 0))
+    assert told(ask, "breach") == {"presales_lead": "team_lead", "rep_a": "requester"}
+    # The escalation still finds the manager of the person who left.
+    assert told(ask, "escalate-manager") == {"presales_lead": "assignee_manager"}
+
+
+def test_a_turned_down_counter_proposal_restarts_the_response_clock(org):
+    ask = make_ask(org, at(2026, 11, 23, 10, 0), at(2026, 11, 27, 15, 0))
+    with time_machine.travel(at(2026, 11, 23, 11, 0), tick=False):
+        ask = services.ask_counter(ask=ask, actor=org["presales"], due_at=at(2026, 12, 4, 15, 0))
+    assert ask.next_nudge_at is None  # the requester's move: nobody to chase
+    with time_machine.travel(at(2026, 11, 24, 10, 0), tick=False):
+        ask = services.ask_reject_counter(ask=ask, actor=org["rep"])
+    # The assignee owes an answer again, within the team's 4 business hours.
+    assert (ask.ladder_clock, ask.respond_by) == ("response", at(2026, 11, 24, 14, 0))
+    sweep_at(at(2026, 11, 24, 14, 0))
+    assert fired(ask) == ["response-breach"]
+
+
+def test_an_answer_to_the_assignees_question_on_a_new_ask_restarts_its_response_clock(org):
+    ask = make_ask(org, at(2026, 11, 23, 10, 0), at(2026, 11, 27, 15, 0))
+    with time_machine.travel(at(2026, 11, 23, 11, 0), tick=False):
+        ask = services.ask_request_info(ask=ask, actor=org["presales"], question="Which site?")
+    with time_machine.travel(at(2026, 11, 24, 11, 0), tick=False):
+        ask = services.ask_provide_info(ask=ask, actor=org["rep"], answer="Nanjing")
+    # 9 working hours paused: the 14:00 answer is now due at 14:00 the next day.
+    assert (ask.ladder_clock, ask.next_nudge_at) == ("response", at(2026, 11, 24, 14, 0))

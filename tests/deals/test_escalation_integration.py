@@ -88,6 +88,12 @@ def overdue_ask(org) -> Ask:
     return agreed_ask(org, now - dt.timedelta(hours=2), now - dt.timedelta(hours=1))
 
 
+@pytest.fixture(autouse=True)
+def local_chat_robots(settings):
+    """The fake chat robots these tests post to listen on 127.0.0.1."""
+    settings.DEALDESK_WEBHOOK_ALLOW_PRIVATE = True
+
+
 @pytest.fixture
 def smtp():
     server = FakeSMTP().start()

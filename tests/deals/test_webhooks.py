@@ -134,8 +134,41 @@ def test_dingtalk_gets_markdown_with_bold_title_the_lines_and_a_link(chat):
     assert body["markdown"]["title"] == MESSAGE.title
     text = body["markdown"]["text"]
     assert text.startswith(f"**{MESSAGE.title}**")
-    assert "Owner: 王芳 (售前技术部)" in text
+    assert "Owner: 王芳 （售前技术部）" in text  # brackets neutralised, same reading
     assert f"[{MESSAGE.title}]({MESSAGE.url})" in text
+
+
+@pytest.mark.parametrize("provider", ["dingtalk", "wecom"])
+def test_a_title_cannot_smuggle_a_link_or_an_image_into_a_markdown_chat(chat, provider):
+    chat.reply(body={"errcode": 0, "errmsg": "ok"})
+    sneaky = ChatMessage(
+        title="Quote [click me](https://evil.example) ![x](https://evil.example/t.png)",
+        lines=("**urgent** <b>now</b>",),
+        url="https://dealdesk.example.com/asks/42/",
+    )
+    post(provider, chat.url(), "", sneaky)
+    markdown = chat.requests[0].json()["markdown"]
+    text = markdown.get("text") or markdown["content"]
+    assert "https://evil.example" in text  # the words stay readable…
+    assert "](https://evil.example" not in text  # …but are no longer a link or an image
+    assert "**urgent**" not in text and "<b>" not in text
+    assert "](https://dealdesk.example.com/asks/42/)" in text  # our own link still works
+
+
+def test_a_private_address_is_refused_when_private_networks_are_not_allowed(chat):
+    chat.reply(body={"ok": True})
+    with pytest.raises(DeliveryError) as caught:
+        post("generic", chat.url(), "", MESSAGE, allow_private=False)
+    assert caught.value.permanent
+    assert "private network" in caught.value.message
+    assert chat.requests == []
+
+
+def test_a_generic_endpoint_s_answer_is_never_echoed_in_the_error(chat):
+    chat.reply(status=403, body="internal admin console: secret stuff")
+    with pytest.raises(DeliveryError) as caught:
+        post("generic", chat.url(), "", MESSAGE)
+    assert "secret stuff" not in caught.value.message and "403" in caught.value.message
 
 
 def test_unsigned_dingtalk_request_keeps_the_url_as_configured(chat):

@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 .values_list("pk", flat=True)
             )
             for start in range(0, len(ids), sweep.BATCH_SIZE):
-                notify.send_deliveries(ids[start : start + sweep.BATCH_SIZE], now)
+                notify.send_deliveries(ids[start : start + sweep.BATCH_SIZE])
             if ids:
                 outcome = Delivery.objects.filter(pk__in=ids)
                 sent = outcome.filter(status=DeliveryStatus.SENT).count()
