@@ -785,17 +785,26 @@ def _dual_worker(barrier, backlog, first: bool, results, use_broker: bool) -> No
     )
 
 
+# The worker's processes that sweep a backlog together: DEALDESK_SWEEP_PARALLELISM,
+# which defaults to the worker's concurrency (WORKER_CONCURRENCY, 2).
+SWEEPERS = int(
+    os.environ.get("DEALDESK_SWEEP_PARALLELISM") or os.environ.get("WORKER_CONCURRENCY") or 2
+)
+
+
 def run_dual(use_broker: bool) -> tuple[float, list[dict]]:
     from django.db import connections
 
     connections.close_all()
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
+    barrier = context.Barrier(SWEEPERS)
     backlog = context.Event()
     results = context.Queue()
     workers = [
-        context.Process(target=_dual_worker, args=(barrier, backlog, first, results, use_broker))
-        for first in (True, False)
+        context.Process(
+            target=_dual_worker, args=(barrier, backlog, index == 0, results, use_broker)
+        )
+        for index in range(SWEEPERS)
     ]
     for worker in workers:
         worker.start()

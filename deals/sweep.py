@@ -43,6 +43,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+HAND_OVER_SIZE = 2000
 
 
 # --- the sweep ------------------------------------------------------------------------
@@ -387,9 +388,10 @@ def enqueue_sends(ids: list[int]) -> bool:
     pending after a while (DEALDESK_REQUEUE_AFTER_SECONDS)."""
     from .tasks import send_deliveries
 
-    for i in range(0, len(ids), BATCH_SIZE):
+    # One message per batch: the sender claims and sends them a chunk at a time anyway.
+    for i in range(0, len(ids), HAND_OVER_SIZE):
         try:
-            send_deliveries.apply_async(args=[ids[i : i + BATCH_SIZE]], retry=False)
+            send_deliveries.apply_async(args=[ids[i : i + HAND_OVER_SIZE]], retry=False)
         except Exception:
             logger.warning("Could not enqueue %d deliveries; the sweep will retry.", len(ids))
             return False
