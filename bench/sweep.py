@@ -69,7 +69,7 @@ DEALS = 50_000
 STRIDE = 40
 DUE = ASKS // STRIDE
 CHUNK = 100_000
-SEED_VERSION = f"bench-sweep seed v2: {ASKS} asks, {USERS} users, {DEALS} deals"
+SEED_VERSION = f"bench-sweep seed v3: {ASKS} asks, {USERS} users, {DEALS} deals"
 
 # A Wednesday afternoon, a working day in China's statutory calendar: the assignees are
 # at work, so their emails are due at once (people in other time zones wait).
@@ -231,8 +231,7 @@ INSERT INTO deals_ask (
     purpose, audience, basis, basis_verified, links, status, proposed_due_at, counter_due_at,
     agreed_due_at, resume_status, waiting_since, created_at, updated_at, responded_at,
     started_at, delivered_at, closed_at, delivery_note, delivery_link, decline_reason,
-    respond_by, ladder_clock, ladder_cycle, ladder_step, ladder_started_at,
-    escalation_level, snoozed_until
+    respond_by, ladder_clock, ladder_cycle, ladder_started_at, snoozed_until
 )
 SELECT
     g,
@@ -267,9 +266,7 @@ SELECT
          ELSE c.created + interval '4 hours' END,
     CASE WHEN k IN (1, 2) THEN 'response' WHEN k IN (0, 3, 4, 5, 6) THEN 'delivery' ELSE '' END,
     CASE WHEN d.agreed IS NULL THEN 0 ELSE 1 END,
-    CASE WHEN k = 5 THEN 2 ELSE 0 END,
     CASE WHEN d.agreed IS NOT NULL THEN c.created + interval '1 hour' END,
-    CASE WHEN k = 5 THEN 1 ELSE 0 END,
     NULL
 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS g
 CROSS JOIN LATERAL (
@@ -308,11 +305,13 @@ JOIN members AS m ON m.team_id = 3 + mod(g / 7, 6)
 # Each open ask's nudge timer: when its next ladder step fires (none while it waits on
 # the requester or is delivered).
 _SEED_TIMERS = f"""
-INSERT INTO deals_nudgetimer (ask_id, next_nudge_at)
+INSERT INTO deals_nudgetimer (ask_id, next_nudge_at, ladder_step, escalation_level)
 SELECT id,
     CASE WHEN k IN (1, 2) THEN t + make_interval(mins => (5 + mod(j, 240))::int)
          WHEN k IN (0, 3, 4, 6) THEN agreed_due_at - interval '1 day'
-         WHEN k = 5 THEN agreed_due_at + interval '1 day' END
+         WHEN k = 5 THEN agreed_due_at + interval '1 day' END,
+    CASE WHEN k = 5 THEN 2 ELSE 0 END,
+    CASE WHEN k = 5 THEN 1 ELSE 0 END
 FROM deals_ask
 CROSS JOIN LATERAL (
     SELECT mod(id, {STRIDE}) AS k, id / {STRIDE} AS j, %(now)s::timestamptz AS t
@@ -518,8 +517,8 @@ def reset(step: int) -> None:
                 responded_at = %(now)s - interval '9 days 22 hours',
                 started_at = CASE WHEN mod(id / {STRIDE}, 2) = 1
                                   THEN %(now)s - interval '8 days' END,
-                ladder_clock = 'delivery', ladder_cycle = 1, ladder_step = %(step)s,
-                ladder_started_at = %(now)s - interval '9 days 22 hours', escalation_level = 0
+                ladder_clock = 'delivery', ladder_cycle = 1,
+                ladder_started_at = %(now)s - interval '9 days 22 hours'
             WHERE mod(id, {STRIDE}) = 0
             """,  # noqa: S608 (constants only)
             {"now": NOW, "step": step},
@@ -528,10 +527,11 @@ def reset(step: int) -> None:
         cur.execute(
             f"""
             UPDATE deals_nudgetimer SET next_nudge_at = %(now)s::timestamptz - make_interval(
-                secs => (1 + mod(ask_id / {STRIDE}, {DUE_SPREAD_S}))::int)
+                secs => (1 + mod(ask_id / {STRIDE}, {DUE_SPREAD_S}))::int),
+                ladder_step = %(step)s, escalation_level = 0
             WHERE mod(ask_id, {STRIDE}) = 0
             """,  # noqa: S608 (constants only)
-            {"now": NOW},
+            {"now": NOW, "step": step},
         )
         for table in ("deals_ask", "deals_nudgetimer", "deals_nudge", "deals_delivery"):
             cur.execute(pgsql.SQL("VACUUM ANALYZE {}").format(pgsql.Identifier(table)))
@@ -619,7 +619,7 @@ class StatementTimer:
         ("SELECT people (users, profiles)", lambda q: '"auth_user"' in q),
         ("INSERT nudges", lambda q: q.startswith("INSERT INTO deals_nudge")),
         (
-            "SELECT … FOR UPDATE SKIP LOCKED the claimed asks",
+            "SELECT the claimed asks (read only)",
             lambda q: q.startswith("SELECT id, deal_id"),
         ),
         ("INSERT deliveries", lambda q: q.startswith("INSERT INTO deals_delivery")),

@@ -8,7 +8,7 @@ the deadlines on by the working time that passed, so paused time never counts.
 
 Ladder. Each clock has ordered steps (reminder, breach, escalations), the team's own or
 the company default (``LadderStep`` rows, editable in the admin). A step fires at most
-once per agreed deadline: ``ladder_cycle`` counts the deadlines, ``ladder_step`` how many
+once per agreed deadline: ``ladder_cycle`` counts the deadlines, ``NudgeTimer.ladder_step`` how many
 steps of the running ladder have fired, and the unique constraint on
 ``Nudge(ask, clock, cycle, step_code)`` makes a second send impossible.
 
@@ -240,19 +240,24 @@ PLAN_FIELDS = (
     "respond_by",
     "ladder_clock",
     "ladder_cycle",
-    "ladder_step",
     "ladder_started_at",
-    "escalation_level",
 )
 
 
 def save_timer(ask: Ask) -> None:
     """Store when the ask's next step fires (the sweep claims by it)."""
     NudgeTimer.objects.bulk_create(
-        [NudgeTimer(ask_id=ask.pk, next_nudge_at=ask.next_nudge_at)],
+        [
+            NudgeTimer(
+                ask_id=ask.pk,
+                next_nudge_at=ask.next_nudge_at,
+                ladder_step=ask.ladder_step,
+                escalation_level=ask.escalation_level,
+            )
+        ],
         update_conflicts=True,
         unique_fields=["ask"],
-        update_fields=["next_nudge_at"],
+        update_fields=["next_nudge_at", "ladder_step", "escalation_level"],
     )
 
 

@@ -268,11 +268,7 @@ class Ask(models.Model):
     ladder_cycle = models.PositiveIntegerField(
         default=0, help_text=_("Counts the deadlines agreed; each starts a new ladder.")
     )
-    ladder_step = models.PositiveSmallIntegerField(
-        default=0, help_text=_("How many steps of the running ladder have fired.")
-    )
     ladder_started_at = models.DateTimeField(null=True, blank=True)
-    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     snoozed_until = models.DateTimeField(_("escalation snoozed until"), null=True, blank=True)
 
     class Meta:
@@ -342,22 +338,53 @@ class Ask(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # Where the ask stands on its ladder lives in NudgeTimer (see why there); these read
+    # it (select_related("nudge_timer") makes that free in lists), and
+    # escalation.plan() sets them for escalation.save_timer() to store.
+    def _ladder(self) -> dict:
+        if "_ladder_position" not in self.__dict__:
+            timer = None
+            if self.pk:
+                try:
+                    timer = self.nudge_timer
+                except NudgeTimer.DoesNotExist:
+                    timer = None
+            self._ladder_position = {
+                "next_nudge_at": timer.next_nudge_at if timer else None,
+                "ladder_step": timer.ladder_step if timer else 0,
+                "escalation_level": timer.escalation_level if timer else 0,
+            }
+        return self._ladder_position
+
     @property
     def next_nudge_at(self):
-        """When the ask's next ladder step fires (stored in NudgeTimer; see why there).
-        escalation.plan() sets it; the services save it with escalation.save_timer()."""
-        if "_next_nudge_at" not in self.__dict__:
-            timer = NudgeTimer.objects.filter(ask_id=self.pk).first() if self.pk else None
-            self._next_nudge_at = timer.next_nudge_at if timer else None
-        return self._next_nudge_at
+        return self._ladder()["next_nudge_at"]
 
     @next_nudge_at.setter
     def next_nudge_at(self, value) -> None:
-        self._next_nudge_at = value
+        self._ladder()["next_nudge_at"] = value
+
+    @property
+    def ladder_step(self) -> int:
+        """How many steps of the running ladder have fired."""
+        return self._ladder()["ladder_step"]
+
+    @ladder_step.setter
+    def ladder_step(self, value: int) -> None:
+        self._ladder()["ladder_step"] = value
+
+    @property
+    def escalation_level(self) -> int:
+        return self._ladder()["escalation_level"]
+
+    @escalation_level.setter
+    def escalation_level(self, value: int) -> None:
+        self._ladder()["escalation_level"] = value
 
     def refresh_from_db(self, *args, **kwargs):
-        self.__dict__.pop("_next_nudge_at", None)
+        self.__dict__.pop("_ladder_position", None)
         super().refresh_from_db(*args, **kwargs)
+        self._state.fields_cache.pop("nudge_timer", None)
 
     @property
     def is_open(self) -> bool:
@@ -389,18 +416,21 @@ class Ask(models.Model):
 
 
 class NudgeTimer(models.Model):
-    """When an ask's next ladder step fires: the column the sweep claims by.
+    """Where an ask stands on its escalation ladder: how many steps have fired, the
+    level reached, and when the next step fires (the column the sweep claims by).
 
-    It lives in a narrow table of its own rather than on the ask because the sweep
-    rewrites it for every due ask: on the ask, each rewrite would touch all of the ask's
-    indexes (an indexed column blocks PostgreSQL's in-place "HOT" update); here it
-    touches two, and the ask's own ladder columns, which no index covers, update in
-    place."""
+    A narrow table of its own rather than columns on the ask, because the sweep
+    rewrites it for every due ask: on the ask, each rewrite would touch all of the
+    ask's indexes; here it touches two, and the ask row is only read."""
 
     ask = models.OneToOneField(
         Ask, on_delete=models.CASCADE, primary_key=True, related_name="nudge_timer"
     )
     next_nudge_at = models.DateTimeField(_("next nudge"), null=True, blank=True)
+    ladder_step = models.PositiveSmallIntegerField(
+        default=0, help_text=_("How many steps of the running ladder have fired.")
+    )
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
 
     class Meta:
         verbose_name = _("nudge timer")

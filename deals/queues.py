@@ -46,7 +46,7 @@ class Queue:
 def _base():
     return (
         Ask.objects.filter(status__in=OPEN_STATUSES)
-        .select_related("deal", "team", "requester", "assignee")
+        .select_related("deal", "team", "requester", "assignee", "nudge_timer")
         .prefetch_related(
             Prefetch("milestones", queryset=Milestone.objects.order_by("position")),
         )

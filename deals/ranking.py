@@ -258,7 +258,10 @@ def rank(asks, now: dt.datetime, *, levels=None) -> list[Ranked]:
     """The asks, most important first; ``levels`` maps ask id → escalation level."""
     levels = levels or {}
     ranked = [
-        rank_one(a, now, level=levels.get(a.pk, getattr(a, "escalation_level", 0))) for a in asks
+        # Not levels.get(pk, a.escalation_level): that would read the level even when
+        # the caller already knows it.
+        rank_one(a, now, level=levels[a.pk] if a.pk in levels else a.escalation_level)  # noqa: SIM401
+        for a in asks
     ]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(ranked, key=lambda r: (-r.score, binding_due(r.ask) or far, r.ask.pk))

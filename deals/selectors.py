@@ -269,7 +269,7 @@ def deals_with_asks_sent_by(user) -> QuerySet[Deal]:
 def ask_for_user(user, pk: int) -> Ask:
     asks = (
         _ask_list(asks_visible_to(user))
-        .select_related("deal__owner")
+        .select_related("deal__owner", "nudge_timer")
         .prefetch_related(
             "milestones",
             Prefetch("events", queryset=AskEvent.objects.select_related("actor")),

@@ -39,6 +39,7 @@ from .models import (
     DealEventKind,
     EventKind,
     Milestone,
+    NudgeTimer,
     Stage,
     Thank,
 )
@@ -88,8 +89,12 @@ def _record(
 
 
 def _locked(ask: Ask) -> Ask:
-    """Re-read the ask under a row lock so two concurrent actions serialise."""
-    return Ask.objects.select_for_update().get(pk=ask.pk)
+    """Re-read the ask under a row lock so two concurrent actions serialise, and its
+    ladder position too: the sweep may be moving it on at this moment."""
+    ask = Ask.objects.select_for_update().get(pk=ask.pk)
+    timer = NudgeTimer.objects.select_for_update().filter(ask_id=ask.pk).first()
+    ask._state.fields_cache["nudge_timer"] = timer
+    return ask
 
 
 def _check(ask: Ask, actor, action: str) -> None:

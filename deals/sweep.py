@@ -83,9 +83,7 @@ _CLAIM_FIELDS = (
     "created_at",
     "ladder_clock",
     "ladder_cycle",
-    "ladder_step",
     "ladder_started_at",
-    "escalation_level",
     "snoozed_until",
 )
 
@@ -94,9 +92,16 @@ class ClaimedAsk:
     """The columns of a claimed ask the ladder reads and writes: plain attributes, as a
     model instance per row would cost more than the rest of the batch's Python."""
 
-    __slots__ = (*_CLAIM_FIELDS, "team", "next_nudge_at")
+    __slots__ = (
+        *_CLAIM_FIELDS,
+        "team",
+        "next_nudge_at",
+        "ladder_step",
+        "escalation_level",
+        "replanned",
+    )
 
-    def __init__(self, row):
+    def __init__(self, row, ladder_step: int, escalation_level: int):
         (
             self.id,
             self.deal_id,
@@ -110,12 +115,13 @@ class ClaimedAsk:
             self.created_at,
             self.ladder_clock,
             self.ladder_cycle,
-            self.ladder_step,
             self.ladder_started_at,
-            self.escalation_level,
             self.snoozed_until,
         ) = row
         self.next_nudge_at = None
+        self.ladder_step = ladder_step
+        self.escalation_level = escalation_level
+        self.replanned = False
 
     @property
     def pk(self) -> int:
@@ -123,7 +129,8 @@ class ClaimedAsk:
 
 
 _CLAIM_SQL = (
-    "SELECT ask_id FROM deals_nudgetimer WHERE next_nudge_at <= %s ORDER BY next_nudge_at LIMIT %s"
+    "SELECT ask_id, ladder_step, escalation_level FROM deals_nudgetimer "
+    "WHERE next_nudge_at <= %s ORDER BY next_nudge_at LIMIT %s"
 )
 
 
@@ -134,27 +141,30 @@ def _skip_locked(sql: str) -> str:
     return sql
 
 
-def claim(now: dt.datetime, limit: int) -> list[int]:
+def claim(now: dt.datetime, limit: int) -> list[tuple[int, int, int]]:
     """Lock up to ``limit`` due timers that no other sweep holds, until this batch
-    commits; only the ask ids travel back. Served by the partial index nudgetimer_due."""
+    commits: (ask id, ladder step, escalation level) each. Served by the partial index
+    nudgetimer_due. A person changing one of these asks meanwhile waits for this batch
+    to commit before replanning its timer (services lock the ask, then its timer); the
+    sweep never waits on an ask, so the two cannot deadlock."""
     with connection.cursor() as cursor:
         cursor.execute(_skip_locked(_CLAIM_SQL), [_adapt(now), limit])
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.fetchall()
 
 
-def _load(ids: list[int]) -> list[ClaimedAsk]:
-    """Lock and read the claimed asks' ladder columns. An ask a person is changing at
-    this moment is skipped, not waited for: their service replans it as it commits."""
+def _load(claimed: list[tuple[int, int, int]]) -> list[ClaimedAsk]:
+    """The claimed asks' status, deadlines and ladder columns: read, never written here
+    (except for an ask the sweep has to plan)."""
+    position = {ask_id: (step, level) for ask_id, step, level in claimed}
     columns = ", ".join(_CLAIM_FIELDS)
-    sql = _skip_locked(
-        f"SELECT {columns} FROM deals_ask WHERE id IN ({', '.join(['%s'] * len(ids))})"  # noqa: S608 - fixed names, values as parameters
-    )
+    marks = ", ".join(["%s"] * len(position))
+    sql = f"SELECT {columns} FROM deals_ask WHERE id IN ({marks})"  # noqa: S608 - fixed names
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, list(position))
         rows = cursor.fetchall()
     if connection.vendor != "postgresql":
         rows = [_from_sqlite(row) for row in rows]
-    return [ClaimedAsk(row) for row in rows]
+    return [ClaimedAsk(row, *position[row[0]]) for row in rows]
 
 
 _DATETIME_COLUMNS = {
@@ -179,6 +189,7 @@ def _advance(ask: Ask, now: dt.datetime, ladders: Ladders, teams) -> list[_Fired
     clock = running_clock(ask)
     if clock is None or clock.clock != ask.ladder_clock:
         plan(ask, now, ladders=ladders)
+        ask.replanned = True
         return []
     if ask.snoozed_until is not None and ask.snoozed_until > now:
         ask.next_nudge_at = ask.snoozed_until
@@ -333,48 +344,40 @@ def _insert(table: str, columns: tuple[str, ...], rows: list[tuple], suffix: str
     return returned
 
 
-_ASK_UPDATE = (
-    "respond_by",
-    "ladder_clock",
-    "ladder_cycle",
-    "ladder_step",
-    "ladder_started_at",
-    "escalation_level",
-)
+_ASK_UPDATE = ("respond_by", "ladder_clock", "ladder_cycle", "ladder_started_at")
 
 
 def _save_asks(asks: list[ClaimedAsk]) -> None:
-    """Write back the ladder columns (no index covers them, so PostgreSQL updates the
-    rows in place) and move each timer on."""
+    """Move each timer on (next step, steps fired, level reached). The ask row itself
+    is written only for the few the sweep had to plan (asks from before the engine)."""
     if not asks:
         return
-    if connection.vendor == "postgresql":
-        one = "(%s, %s::timestamptz, %s, %s, %s, %s::timestamptz, %s)"
-        sets = ", ".join(f"{c} = v.{c}" for c in _ASK_UPDATE)
-        sql = (
-            f"UPDATE deals_ask AS a SET {sets} FROM (VALUES {', '.join([one] * len(asks))}) "  # noqa: S608
-            f"AS v(id, {', '.join(_ASK_UPDATE)}) WHERE a.id = v.id"
-        )
-        params = [v for a in asks for v in (a.pk, *(getattr(a, c) for c in _ASK_UPDATE))]
-        timers = (
-            "UPDATE deals_nudgetimer AS t SET next_nudge_at = v.next FROM (VALUES "  # noqa: S608
-            + ", ".join(["(%s, %s::timestamptz)"] * len(asks))
-            + ") AS v(id, next) WHERE t.ask_id = v.id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            cursor.execute(timers, [v for a in asks for v in (a.pk, a.next_nudge_at)])
-        return
-    sets = ", ".join(f"{c} = %s" for c in _ASK_UPDATE)
+    planned = [a for a in asks if a.replanned]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE deals_ask SET {sets} WHERE id = %s",  # noqa: S608
-            [[*(_adapt(getattr(a, c)) for c in _ASK_UPDATE), a.pk] for a in asks],
-        )
-        cursor.executemany(
-            "UPDATE deals_nudgetimer SET next_nudge_at = %s WHERE ask_id = %s",
-            [[_adapt(a.next_nudge_at), a.pk] for a in asks],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE deals_nudgetimer AS t SET next_nudge_at = v.next,"  # noqa: S608
+                " ladder_step = v.step, escalation_level = v.level FROM (VALUES "
+                + ", ".join(["(%s, %s::timestamptz, %s, %s)"] * len(asks))
+                + ") AS v(id, next, step, level) WHERE t.ask_id = v.id",
+                [
+                    v
+                    for a in asks
+                    for v in (a.pk, a.next_nudge_at, a.ladder_step, a.escalation_level)
+                ],
+            )
+        else:
+            cursor.executemany(
+                "UPDATE deals_nudgetimer SET next_nudge_at = %s, ladder_step = %s,"
+                " escalation_level = %s WHERE ask_id = %s",
+                [[_adapt(a.next_nudge_at), a.ladder_step, a.escalation_level, a.pk] for a in asks],
+            )
+        if planned:
+            sets = ", ".join(f"{c} = %s" for c in _ASK_UPDATE)
+            cursor.executemany(
+                f"UPDATE deals_ask SET {sets} WHERE id = %s",  # noqa: S608
+                [[*(_adapt(getattr(a, c)) for c in _ASK_UPDATE), a.pk] for a in planned],
+            )
 
 
 def _hand_over_after_commit(ids: list[int], hand_over) -> None:

@@ -315,8 +315,7 @@ def test_the_database_refuses_a_second_nudge_for_the_same_step_and_deadline(org)
             due_at=nudge.due_at,
         )
     # Even a sweep whose bookkeeping was rewound sends nothing twice.
-    Ask.objects.filter(pk=ask.pk).update(ladder_step=0)
-    NudgeTimer.objects.filter(ask=ask).update(next_nudge_at=at(2026, 11, 24, 15, 0))
+    NudgeTimer.objects.filter(ask=ask).update(ladder_step=0, next_nudge_at=at(2026, 11, 24, 15, 0))
     report = sweep_at(at(2026, 11, 24, 15, 1))
     assert report.nudges == 0
     assert fired(ask) == ["breach"]

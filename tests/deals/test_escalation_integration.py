@@ -276,16 +276,15 @@ def test_two_sweeps_at_once_fire_each_step_once_and_tell_each_person_once(org):
         agreed_due_at=due,
         ladder_clock="delivery",
         ladder_cycle=1,
-        ladder_step=1,
     )
     NudgeTimer.objects.bulk_create(
         [
-            NudgeTimer(ask_id=pk, next_nudge_at=due)
+            NudgeTimer(ask_id=pk, next_nudge_at=due, ladder_step=1, escalation_level=0)
             for pk in Ask.objects.values_list("pk", flat=True)
         ],
         update_conflicts=True,
         unique_fields=["ask"],
-        update_fields=["next_nudge_at"],
+        update_fields=["next_nudge_at", "ladder_step", "escalation_level"],
     )
     assert Ask.objects.filter(status=AskStatus.AGREED).count() == 2000
 
@@ -342,8 +341,8 @@ def test_two_sweeps_at_once_fire_each_step_once_and_tell_each_person_once(org):
     }
     assert not Delivery.objects.exclude(channel=Channel.IN_APP).exists()  # nobody has email
     assert Nudge.objects.count() == 6000
-    assert not Ask.objects.exclude(ladder_step=4).exists()
-    assert not Ask.objects.exclude(escalation_level=3).exists()
+    assert not NudgeTimer.objects.exclude(ladder_step=4).exists()
+    assert not NudgeTimer.objects.exclude(escalation_level=3).exists()
     assert not NudgeTimer.objects.filter(next_nudge_at__isnull=False).exists()
 
 

@@ -173,7 +173,7 @@ class TestOrder:
         )
         later = make_ask(1, due=at(2026, 11, 25, 15, 0), amount=50_000_000)
         small = make_ask(2, due=at(2026, 11, 23, 9, 0), amount=200_000)
-        ranked = ranking.rank([later, small, top], MONDAY_10)
+        ranked = ranking.rank([later, small, top], MONDAY_10, levels={1: 0, 2: 0, 3: 0})
         assert [r.ask.pk for r in ranked] == [3, 2, 1]
         labels = [reason.label for reason in ranked[0].reasons]
         # Friday 15:00 to Monday 10:00: three working hours on Friday, one on Monday.
@@ -184,7 +184,7 @@ class TestOrder:
         a = make_ask(7, due=at(2026, 12, 10, 15, 0))
         b = make_ask(5, due=at(2026, 12, 10, 15, 0))
         c = make_ask(6, due=at(2026, 12, 9, 15, 0))
-        order = [r.ask.pk for r in ranking.rank([a, b, c], MONDAY_10)]
+        order = [r.ask.pk for r in ranking.rank([a, b, c], MONDAY_10, levels={5: 0, 6: 0, 7: 0})]
         assert order == [6, 5, 7]
 
     def test_due_date_order_ignores_the_score(self):

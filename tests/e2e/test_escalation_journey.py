@@ -58,9 +58,10 @@ def overdue(transactional_db):
     Ask.objects.filter(pk=ask.pk).update(
         agreed_due_at=timezone.now() - dt.timedelta(hours=30),
         ladder_started_at=timezone.now() - dt.timedelta(days=3),
-        ladder_step=1,
     )
-    NudgeTimer.objects.filter(ask=ask).update(next_nudge_at=timezone.now() - dt.timedelta(hours=30))
+    NudgeTimer.objects.filter(ask=ask).update(
+        ladder_step=1, next_nudge_at=timezone.now() - dt.timedelta(hours=30)
+    )
     report = sweep.sweep(hand_over=None)
     assert report.nudges == 2
     return {"ask": Ask.objects.get(pk=ask.pk), "rep": rep, "presales": presales, "lead": lead}
