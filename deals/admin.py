@@ -175,12 +175,17 @@ class NudgeAdmin(ReadOnlyTimelineAdmin):
 def retry_now(modeladmin, request, queryset):
     """A failed delivery whose cause is fixed (a webhook URL corrected) goes out again on
     the next sweep."""
-    count = queryset.exclude(channel=Channel.IN_APP).update(
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        next_attempt_at=timezone.now(),
-        enqueued_at=None,
-        lease_until=None,
+    # Not in-app ones (shown at once) nor ones a sender holds right now (a double send).
+    count = (
+        queryset.exclude(channel=Channel.IN_APP)
+        .exclude(status=DeliveryStatus.SENDING)
+        .update(
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            enqueued_at=None,
+            lease_until=None,
+        )
     )
     modeladmin.message_user(request, _("%(count)d deliveries will be retried.") % {"count": count})
 

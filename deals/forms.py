@@ -225,7 +225,11 @@ class SentFilterForm(forms.Form):
 
 
 class SnoozeForm(forms.Form):
-    until = due_field(_("Hold escalation until"))
+    until = due_field(
+        _("Hold escalation until"),
+        required=False,
+        help_text=_("Leave empty to lift a snooze now."),
+    )
     reason = forms.CharField(label=_("Why wait?"), widget=forms.Textarea(attrs={"rows": 2}))
 
 

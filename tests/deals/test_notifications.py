@@ -290,6 +290,23 @@ class TestSnoozeFromTheAskPage:
         assert ask.snoozed_until == at(2026, 11, 26, 10, 0)
         assert ask.next_nudge_at == at(2026, 11, 26, 10, 0)
 
+    def test_the_lead_lifts_a_snooze_by_leaving_the_time_empty(self, client, org):
+        ask = overdue_ask(org)
+        client.force_login(org["lead"])
+        with time_machine.travel(at(2026, 11, 24, 16, 0), tick=False):
+            client.post(
+                reverse("ask_act", args=[ask.pk, "snooze"]),
+                {"until": "2026-11-26T10:00", "reason": "Customer on leave"},
+            )
+            client.post(
+                reverse("ask_act", args=[ask.pk, "snooze"]),
+                {"until": "", "reason": "Customer is back"},
+            )
+        ask.refresh_from_db()
+        assert ask.snoozed_until is None
+        # The next step is due again on its own time: one working day after the breach.
+        assert ask.next_nudge_at == at(2026, 11, 25, 15, 0)
+
     def test_a_snooze_without_a_reason_changes_nothing(self, client, org):
         ask = overdue_ask(org)
         client.force_login(org["lead"])
@@ -456,3 +473,18 @@ def test_the_ask_page_costs_the_same_queries_however_many_nudges_it_has(
     with django_assert_max_num_queries(14):
         response = client.get(reverse("ask_detail", args=[ask.pk]))
     assert response.status_code == 200
+
+
+def test_admin_retries_failed_deliveries_but_never_one_being_sent(admin_client, org):
+    overdue_ask(org)
+    failed, sending = Delivery.objects.filter(channel=Channel.EMAIL).order_by("pk")
+    Delivery.objects.filter(pk=failed.pk).update(status=DeliveryStatus.FAILED, attempts=6)
+    Delivery.objects.filter(pk=sending.pk).update(status=DeliveryStatus.SENDING, attempts=1)
+    admin_client.post(
+        reverse("admin:deals_delivery_changelist"),
+        {"action": "retry_now", "_selected_action": [failed.pk, sending.pk]},
+    )
+    failed.refresh_from_db()
+    sending.refresh_from_db()
+    assert (failed.status, failed.attempts) == (DeliveryStatus.PENDING, 0)
+    assert (sending.status, sending.attempts) == (DeliveryStatus.SENDING, 1)
