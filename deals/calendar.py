@@ -46,6 +46,17 @@ def is_working_day(team, day: dt.date) -> bool:
     return str(day.isoweekday()) in team.working_weekdays
 
 
+def working_day_length(team) -> dt.timedelta:
+    """How long the team's working day is: "one business day" in ladders and spans."""
+    return _day_length(team.workday_start, team.workday_end)
+
+
+@lru_cache(maxsize=64)
+def _day_length(start: dt.time, end: dt.time) -> dt.timedelta:
+    day = dt.date(2000, 1, 1)
+    return dt.datetime.combine(day, end) - dt.datetime.combine(day, start)
+
+
 def _window(team, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, team.workday_start, tzinfo=zone)
     end = dt.datetime.combine(day, team.workday_end, tzinfo=zone)

@@ -23,17 +23,16 @@ deliveries to Celery after the commit.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from django.db.models import Q
 
 from .calendar import (
     add_working_time,
     subtract_working_time,
+    working_day_length,
     working_time_between,
 )
 from .models import (
@@ -50,7 +49,6 @@ from .models import (
     StepKind,
 )
 
-logger = logging.getLogger(__name__)
 S = AskStatus
 
 
@@ -199,19 +197,9 @@ def running_clock(ask: Ask) -> RunningClock | None:
     return None
 
 
-def _working_day(team) -> dt.timedelta:
-    return _day_length(team.workday_start, team.workday_end)
-
-
-@lru_cache(maxsize=64)
-def _day_length(start: dt.time, end: dt.time) -> dt.timedelta:
-    day = dt.date(2000, 1, 1)
-    return dt.datetime.combine(day, end) - dt.datetime.combine(day, start)
-
-
 def fire_at(step: Step, team, start: dt.datetime, due: dt.datetime) -> dt.datetime:
     """When ``step`` fires on a clock that started at ``start`` and is due at ``due``."""
-    offset = _working_day(team) * float(step.offset_days)
+    offset = working_day_length(team) * float(step.offset_days)
     if step.anchor == Anchor.AFTER_DUE:
         return add_working_time(team, due, offset) if offset else due
     moment = subtract_working_time(team, due, offset)

@@ -52,7 +52,7 @@ from .models import (
     StepKind,
 )
 from .models import StepKind as K
-from .templatetags.dealdesk import money
+from .templatetags.dealdesk import business_span, money
 
 logger = logging.getLogger(__name__)
 R = RecipientRole
@@ -63,22 +63,6 @@ BACKOFF_CAP = dt.timedelta(hours=1)
 
 def absolute_url(path: str) -> str:
     return settings.DEALDESK_BASE_URL.rstrip("/") + path
-
-
-def business_span(delta: dt.timedelta, team) -> str:
-    """Working time as people count it: "1d 3h" means one working day and three hours."""
-    day_seconds = (
-        dt.datetime.combine(dt.date(2000, 1, 1), team.workday_end)
-        - dt.datetime.combine(dt.date(2000, 1, 1), team.workday_start)
-    ).total_seconds()
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, int(day_seconds // 60))
-    hours, mins = divmod(rest, 60)
-    if days:
-        return _("%(d)dd %(h)dh") % {"d": days, "h": hours} if hours else _("%(d)dd") % {"d": days}
-    if hours:
-        return _("%(h)dh %(m)dm") % {"h": hours, "m": mins} if mins else _("%(h)dh") % {"h": hours}
-    return _("%(m)dm") % {"m": max(mins, 1)}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from stakeholders.models import Profile
 
 from . import ranking
 from .models import OPEN_STATUSES, OVERDUE_STATUSES, Ask, Milestone
+from .selectors import _ask_list, _team_id
 
 DUE_WINDOWS = ("overdue", "today", "week", "later")
 
@@ -45,17 +46,12 @@ class Queue:
 
 def _base():
     return (
-        Ask.objects.filter(status__in=OPEN_STATUSES)
-        .select_related("deal", "team", "requester", "assignee", "nudge_timer")
+        _ask_list(Ask.objects.filter(status__in=OPEN_STATUSES))
+        .select_related("nudge_timer")
         .prefetch_related(
             Prefetch("milestones", queryset=Milestone.objects.order_by("position")),
         )
     )
-
-
-def _team_id(user) -> int | None:
-    profile = getattr(user, "profile", None)
-    return profile.team_id if profile else None
 
 
 def _local_day(now: dt.datetime, team) -> tuple[dt.datetime, dt.datetime]:

@@ -41,9 +41,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from .calendar import add_working_time, working_time_between
+from .calendar import add_working_time, working_day_length, working_time_between
 from .models import AskStatus, Audience, Stage
-from .templatetags.dealdesk import money
+from .templatetags.dealdesk import business_span, money
 
 S = AskStatus
 
@@ -81,32 +81,13 @@ class Ranked:
     reasons: tuple[Reason, ...]
 
 
-def _day(team) -> dt.timedelta:
-    start = dt.datetime.combine(dt.date(2000, 1, 1), team.workday_start)
-    end = dt.datetime.combine(dt.date(2000, 1, 1), team.workday_end)
-    return end - start
-
-
-def business_span(delta: dt.timedelta, team) -> str:
-    """Working time as people count it: "1d 3h" is one working day and three hours."""
-    day_minutes = max(1, int(_day(team).total_seconds() // 60))
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, day_minutes)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return _("%(d)dd %(h)dh") % {"d": days, "h": hours} if hours else _("%(d)dd") % {"d": days}
-    if hours:
-        return _("%(h)dh %(m)dm") % {"h": hours, "m": mins} if mins else _("%(h)dh") % {"h": hours}
-    return _("%(m)dm") % {"m": max(mins, 1)}
-
-
 # --- the factors: each returns (points, reason or None) --------------------------------
 
 
 def urgency(due: dt.datetime | None, team, now: dt.datetime):
     if due is None:
         return 0.0, None
-    day = _day(team)
+    day = working_day_length(team)
     if due <= now:
         cap = add_working_time(team, due, day * OVERDUE_CAP_DAYS)
         late = working_time_between(team, due, min(now, cap))
@@ -183,7 +164,7 @@ def nearest_milestone(milestones, team, now: dt.datetime):
     if not pending:
         return 0.0, None
     first = min(pending, key=lambda m: (m.due_at, m.position))
-    day = _day(team)
+    day = working_day_length(team)
     if first.due_at <= now:
         label = _("%(label)s overdue") % {"label": first.label}
         return 10.0, Reason("milestone", label, 10.0, "red")

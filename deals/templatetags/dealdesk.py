@@ -36,16 +36,24 @@ def money(amount, currency: str = "CNY") -> str:
     return f"{symbol}{_trim(amount)}"
 
 
-def span(delta: dt.timedelta) -> str:
-    """A duration as people say it: "1d 3h", "2h 5m", "4m"."""
+def span(delta: dt.timedelta, day: dt.timedelta = dt.timedelta(days=1)) -> str:
+    """A duration as people say it: "1d 3h", "2h 5m", "4m". ``day`` is how long a "d"
+    is: 24 hours, or a working day for business time (business_span)."""
     minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 60 * 24)
+    days, rest = divmod(minutes, max(1, int(day.total_seconds() // 60)))
     hours, mins = divmod(rest, 60)
     if days:
         return _("%(d)dd %(h)dh") % {"d": days, "h": hours} if hours else _("%(d)dd") % {"d": days}
     if hours:
         return _("%(h)dh %(m)dm") % {"h": hours, "m": mins} if mins else _("%(h)dh") % {"h": hours}
     return _("%(m)dm") % {"m": max(mins, 1)}
+
+
+def business_span(delta: dt.timedelta, team) -> str:
+    """Working time as people count it: "1d 3h" is one working day and three hours."""
+    from deals.calendar import working_day_length
+
+    return span(delta, working_day_length(team))
 
 
 @register.simple_tag
