@@ -224,6 +224,58 @@ class SentFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Only overdue"), required=False)
 
 
+class QueueFilterForm(forms.Form):
+    """A queue's filters, all in the URL so a view can be bookmarked and shared. A bad
+    value drops only its own filter."""
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("Any type")), *AskType.choices]
+    )
+    deal = forms.IntegerField(label=_("Deal"), required=False, min_value=1, max_value=2**63 - 1)
+    requester = forms.IntegerField(
+        label=_("Requested by"), required=False, min_value=1, max_value=2**63 - 1
+    )
+    due = forms.ChoiceField(
+        label=_("Due"),
+        required=False,
+        choices=[
+            ("", _("Any time")),
+            ("overdue", _("Overdue")),
+            ("today", _("Due today")),
+            ("week", _("Due this week")),
+            ("later", _("Later")),
+        ],
+    )
+    order = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("rank", _("Most important first")), ("due", _("By due date"))],
+    )
+    member = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    def __init__(self, *args, statuses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(AskStatus.choices)
+        self.fields["status"].choices = [("", _("Any status"))] + [(s, labels[s]) for s in statuses]
+
+    def value(self, name, default=None):
+        data = getattr(self, "cleaned_data", {})
+        return data.get(name) or default
+
+
+class AssignForm(forms.Form):
+    assignee = PersonChoiceField(label=_("Give it to"), queryset=None, empty_label=None)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = people().filter(profile__team=team) if team is not None else people().none()
+        self.fields["assignee"].queryset = members
+
+
 class SnoozeForm(forms.Form):
     until = due_field(
         _("Hold escalation until"),

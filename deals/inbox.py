@@ -43,10 +43,12 @@ def inbox(user, *, unread_only: bool = False) -> QuerySet[Delivery]:
     ).order_by("-created_at", "-id")
 
 
+def unread(user) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True)
+
+
 def unread_count(user) -> int:
-    return Delivery.objects.filter(
-        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
-    ).count()
+    return unread(user).count()
 
 
 def delivery_problems(user) -> QuerySet[Delivery]:

@@ -480,6 +480,7 @@ class EventKind(models.TextChoices):
     COUNTER_ACCEPTED = "counter_accepted", _("accepted the new deadline")
     COUNTER_REJECTED = "counter_rejected", _("kept the original deadline")
     CLAIMED = "claimed", _("took the ask")
+    ASSIGNED = "assigned", _("assigned the ask")
     STARTED = "started", _("started work")
     INFO_REQUESTED = "info_requested", _("asked for information")
     INFO_PROVIDED = "info_provided", _("answered")

@@ -11,7 +11,9 @@ urgency                         0–60     business time to the deadline that bi
                                          agreed one, else the one on the table). Overdue
                                          scores 40 plus up to 20 more as it reaches 3
                                          working days late; otherwise 40 at the deadline
-                                         falling to 0 at 5 working days away.
+                                         falling to 0 at 5 working days away. An ask
+                                         waiting on its requester scores 0: its clock
+                                         is paused.
 deal value                      0–20     log scale: ¥10,000 scores 0, ¥100,000,000 20
                                          (other currencies at fixed reference rates).
 escalation level                0–12     4 per level the ladder has reached.
@@ -89,11 +91,12 @@ def urgency(due: dt.datetime | None, team, now: dt.datetime):
         return 0.0, None
     day = working_day_length(team)
     if due <= now:
-        cap = add_working_time(team, due, day * OVERDUE_CAP_DAYS)
-        late = working_time_between(team, due, min(now, cap))
+        late = working_time_between(team, due, now)
         points = 40 + 20 * min(1.0, late / (day * OVERDUE_CAP_DAYS))
+        # Past the deadline but no working time since (a Friday-evening deadline on
+        # Monday at 08:00): overdue all the same, by less than a working minute.
         label = (
-            _("overdue %(span)s") % {"span": business_span(late, team)} if late else _("due now")
+            _("overdue %(span)s") % {"span": business_span(late, team)} if late else _("overdue")
         )
         return points, Reason("urgency", label, points, "red")
     horizon = add_working_time(team, now, day * URGENCY_HORIZON_DAYS)
@@ -220,8 +223,14 @@ def rank_one(ask, now: dt.datetime, *, level: int = 0) -> Ranked:
     """Score one ask. Needs ask.deal, ask.team and ask.milestones (prefetched)."""
     team = ask.team
     deal = ask.deal
+    if ask.status == S.WAITING:
+        # The clock is paused until the requester answers, and the deadline moves on by
+        # the time it waited: nothing about it is urgent for the assignee.
+        urgent = (0.0, Reason("urgency", _("waiting on the requester"), 0.0))
+    else:
+        urgent = urgency(binding_due(ask), team, now)
     parts = (
-        urgency(binding_due(ask), team, now),
+        urgent,
         deal_value(deal.amount, deal.currency),
         escalation(level),
         audience(ask.audience),

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stakeholders.models import Team
+from stakeholders.models import Team, display_name
 
 from . import escalation
 from .calendar import add_working_time, suggest_deadline, working_time_between
@@ -358,6 +358,50 @@ def ask_claim(*, ask: Ask, actor) -> Ask:
     ask.assignee = actor
     _save(ask, ["assignee"])
     _record(ask=ask, actor=actor, kind=EventKind.CLAIMED)
+    return ask
+
+
+@transaction.atomic
+def ask_assign(*, ask: Ask, actor, assignee, note: str = "") -> Ask:
+    """The team's lead gives an ask to a member of the team, or moves it to another.
+
+    The deadline and its ladder stay as they are: the work is owed on the same terms,
+    by someone else. The requester is never the assignee of their own ask.
+    """
+    ask = _locked(ask)
+    if ask.team.lead_id != actor.pk:
+        raise ActionNotAllowed(
+            _("Only the lead of %(team)s can assign its asks.") % {"team": ask.team.name}
+        )
+    if not ask.is_open or ask.status == S.DELIVERED:
+        raise ActionNotAllowed(
+            _("You can't assign an ask that is %(status)s.")
+            % {"status": ask.get_status_display().lower()}
+        )
+    if assignee is None:
+        raise ValidationError({"assignee": _("Choose who should do it.")})
+    if not assignee.is_active or getattr(assignee.profile, "team_id", None) != ask.team_id:
+        raise ValidationError(
+            {"assignee": _("Choose a member of %(team)s.") % {"team": ask.team.name}}
+        )
+    if assignee.pk == ask.requester_id:
+        raise ValidationError(
+            {
+                "assignee": _("%(name)s made this ask; choose someone else.")
+                % {"name": display_name(assignee)}
+            }
+        )
+    if assignee.pk == ask.assignee_id:
+        raise ValidationError(
+            {"assignee": _("%(name)s already has this ask.") % {"name": display_name(assignee)}}
+        )
+    previous = ask.assignee
+    ask.assignee = assignee
+    _save(ask, ["assignee"])
+    data = {"assignee": assignee.pk, "name": display_name(assignee)}
+    if previous is not None:
+        data["from_name"] = display_name(previous)
+    _record(ask=ask, actor=actor, kind=EventKind.ASSIGNED, note=note.strip(), data=data)
     return ask
 
 

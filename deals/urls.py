@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ask_views, inbox_views, views
+from . import ask_views, inbox_views, queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +19,22 @@ urlpatterns = [
     path("asks/sent/", ask_views.asks_sent, name="asks_sent"),
     path("asks/<int:pk>/", ask_views.ask_detail, name="ask_detail"),
     path("asks/<int:pk>/<slug:action>/", ask_views.ask_act, name="ask_act"),
+    path("queue/", queue_views.my_queue, name="my_queue"),
+    path("queue/asks/<int:pk>/<slug:action>/", queue_views.queue_act, name="queue_act"),
+    path("queue/team/", queue_views.team_queue, name="team_queue"),
+    path(
+        "queue/team/asks/<int:pk>/<slug:action>/",
+        queue_views.queue_act,
+        {"which": "team"},
+        name="team_queue_act",
+    ),
+    path("queue/team/<int:member_id>/", queue_views.member_queue, name="member_queue"),
+    path(
+        "queue/team/<int:member_id>/asks/<int:pk>/<slug:action>/",
+        queue_views.queue_act,
+        {"which": "member"},
+        name="member_queue_act",
+    ),
     path("notifications/", inbox_views.notifications, name="notifications"),
     path("notifications/badge/", inbox_views.notification_badge, name="notification_badge"),
     path(

@@ -121,6 +121,10 @@ def event_detail(event) -> str:
 
         label = Role(data["role"]).label if data["role"] in Role.values else data["role"]
         return format_html(": {} · {}", data["name"], label)
+    if "assignee" in data and "name" in data:
+        if data.get("from_name"):
+            return format_html(": {} → {}", data["from_name"], data["name"])
+        return format_html(" → {}", data["name"])
     if "from" in data and "to" in data:
         from deals.models import Stage
 
