@@ -243,7 +243,7 @@ class QueueFilterForm(forms.Form):
             ("", _("Any time")),
             ("overdue", _("Overdue")),
             ("today", _("Due today")),
-            ("week", _("Due this week")),
+            ("week", _("Later this week")),
             ("later", _("Later")),
         ],
     )
@@ -270,9 +270,13 @@ class AssignForm(forms.Form):
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, team=None, **kwargs):
+    def __init__(self, *args, ask=None, **kwargs):
         super().__init__(*args, **kwargs)
-        members = people().filter(profile__team=team) if team is not None else people().none()
+        if ask is None:
+            members = people().none()
+        else:  # whoever could take it: the team, less its current holder and its requester
+            members = people().filter(profile__team=ask.team_id)
+            members = members.exclude(pk__in=[ask.requester_id, ask.assignee_id or 0])
         self.fields["assignee"].queryset = members
 
 

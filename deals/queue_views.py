@@ -5,38 +5,52 @@ A row's one-click actions (agree, start, claim) are buttons of one form per page
 actions that need words or a date (counter, ask for information, deliver, decline,
 assign) open their form inside the row with htmx, or on a page of its own without
 JavaScript. After an action the row and the counts update in place.
+
+The ranked rows of a queue page are kept in the cache for a minute under a key that
+holds the queue's stamp (queues.stamp: one query that changes with any write to what the
+rows show), the person, the address with its filters, the language and the time zone.
+So a reload shows every change at once, and only the time-worded chips ("overdue 3h")
+may be up to a minute old. The counts above the rows and in the header are always read
+afresh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import logging
+from html import escape
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from redis.exceptions import RedisError
 
 from stakeholders.models import display_name
 
-from . import forms, queues, selectors, services
+from . import forms, queues, services
 from .ask_views import ACTIONS, _done_message
-from .lifecycle import may
 from .models import Ask, AskStatus
+from .queue_rows import BUTTON_ACTIONS, QUEUE_ACTIONS, RowMaker, action_labels, submit_labels
 from .ranking import rank_one
+from .selectors import ask_for_user
 from .services import ActionNotAllowed
 from .views import UNPROCESSABLE, add_errors
 
-# One click, no input.
-BUTTON_ACTIONS = ("claim", "agree", "start")
-# These need words or a date: their form opens in the row.
-FORM_ACTIONS = ("deliver", "counter", "request_info", "assign", "decline")
-QUEUE_ACTIONS = (*BUTTON_ACTIONS, *FORM_ACTIONS)
+logger = logging.getLogger(__name__)
+
+RESULTS_CACHE_SECONDS = 60
+RESULTS_FORMAT = 1
+# What a cache that is down raises (Redis in production; the laptop's is in memory).
+CACHE_ERRORS = (OSError, RedisError)
 
 QUEUE_ACTION_FORMS = {
     **{name: ACTIONS[name][0] for name in QUEUE_ACTIONS if name != "assign"},
@@ -44,63 +58,25 @@ QUEUE_ACTION_FORMS = {
 }
 
 
-def _labels() -> dict:
-    """What each action's button says; looked up once per page, not once per row."""
-    return {
-        "claim": _("Take it"),
-        "agree": _("Agree"),
-        "start": _("Start"),
-        "counter": _("Counter…"),
-        "request_info": _("Ask a question…"),
-        "deliver": _("Deliver…"),
-        "decline": _("Decline…"),
-        "assign": _("Assign…"),
-    }
-
-
-def _submit_labels() -> dict:
-    return {
-        "counter": _("Propose this deadline"),
-        "request_info": _("Send the question"),
-        "deliver": _("Deliver"),
-        "decline": _("Decline the ask"),
-        "assign": _("Assign"),
-    }
-
-
-@dataclass
-class Row:
-    """One queue row as the template shows it: the ranked ask and what I may do to it."""
-
-    ranked: object
-    url: str  # this row's action root: url + "agree/" posts the action
-    buttons: list
-    links: list
-    open_action: str = ""
-    form: object = None
-
-    @property
-    def submit_label(self) -> str:
-        return _submit_labels()[self.open_action] if self.open_action else ""
-
-
 class View:
     """Which queue a page or an action is about: mine, my team's unassigned asks, or a
     teammate's."""
 
     def __init__(self, request, which: str, member_id: int | None = None):
-        self.request = request
         self.user = request.user
         self.which = which
         self.member = None
-        if which == "member":
+        if which == "mine":
+            self.source = queues.mine(self.user)
+        elif which == "team":
+            self.source = queues.team_unassigned(self.user)
+        else:
             self.member = queues.teammate(self.user, member_id) if member_id else None
             if self.member is None:
                 raise Http404
-        self.lead = bool(
-            getattr(getattr(self.user, "profile", None), "team", None)
-            and self.user.profile.team.lead_id == self.user.pk
-        )
+            self.source = queues.of_member(self.user, self.member)
+        profile = getattr(self.user, "profile", None)
+        self.team = profile.team if profile is not None and profile.team_id else None
 
     @property
     def page_url(self) -> str:
@@ -116,47 +92,19 @@ class View:
             return False
         if self.which == "mine":
             return ask.assignee_id == self.user.pk
+        team_id = self.team.pk if self.team else None
         if self.which == "team":
-            return ask.assignee_id is None and ask.team_id == self.user.profile.team_id
-        return ask.assignee_id == self.member.pk and ask.team_id == self.user.profile.team_id
+            return ask.assignee_id is None and ask.team_id == team_id
+        return ask.assignee_id == self.member.pk and ask.team_id == team_id
 
-    def read(self, filters: queues.QueueFilters, now) -> queues.Queue:
-        if self.which == "mine":
-            return queues.my_queue(self.user, filters, now)
-        if self.which == "team":
-            return queues.team_queue(self.user, filters, now)
-        return queues.member_queue(self.user, self.member, filters, now)
-
-    def counts(self, now) -> queues.Counts:
-        if self.which == "mine":
-            return queues.my_counts(self.user, now)
-        if self.which == "team":
-            return queues.team_counts(self.user, now)
-        return queues.member_counts(self.user, self.member, now)
-
-    def row(self, ranked, labels: dict, open_action: str = "", form=None) -> Row:
-        ask = ranked.ask
-        user = self.user
-        buttons, links = [], []
-        for name in BUTTON_ACTIONS:
-            if may(ask, user, name):
-                buttons.append((name, labels[name]))
-        for name in FORM_ACTIONS:  # the first one open to me is the row's main action
-            allowed = (
-                queues.can_assign(user, ask) and ask.status != AskStatus.DELIVERED
-                if name == "assign"
-                else may(ask, user, name)
-            )
-            if allowed:
-                links.append((name, labels[name]))
-        return Row(ranked, self.action_root(ask.pk), buttons, links, open_action, form)
-
-    def action_root(self, pk: int) -> str:
-        return f"{self.page_url}asks/{pk}/"
+    def rows(self, next_url: str, now) -> RowMaker:
+        return RowMaker(
+            user=self.user, which=self.which, page_url=self.page_url, next_url=next_url, now=now
+        )
 
 
-def _filters(request, statuses) -> tuple[forms.QueueFilterForm, queues.QueueFilters]:
-    form = forms.QueueFilterForm(request.GET or None, statuses=statuses)
+def _filters(request) -> tuple[forms.QueueFilterForm, queues.QueueFilters]:
+    form = forms.QueueFilterForm(request.GET or None, statuses=queues.QUEUE_STATUSES)
     form.is_valid()  # a bad value drops only its own filter: cleaned_data keeps the rest
     filters = queues.QueueFilters(
         status=form.value("status", ""),
@@ -169,27 +117,96 @@ def _filters(request, statuses) -> tuple[forms.QueueFilterForm, queues.QueueFilt
     return form, filters
 
 
-def _page(request, view: View):
-    now = timezone.now()
-    form, filters = _filters(request, queues.QUEUE_STATUSES)
-    queue = view.read(filters, now)
-    labels = _labels()
-    rows = [view.row(ranked, labels) for ranked in queue.rows]
+def _results_key(request, view: View, now) -> str:
+    bucket = int(now.timestamp() // RESULTS_CACHE_SECONDS)
+    parts = (
+        view.user.pk,
+        view.which,
+        view.member.pk if view.member else "",
+        request.get_full_path(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        bucket,
+        queues.stamp(view.source),
+    )
+    # The version names the cached shape: a deploy that changes it must not read the old.
+    return f"queue-results:v{RESULTS_FORMAT}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _results(request, view: View, form, filters, now) -> dict:
+    """The ranked rows and the filter form (whose choices come from them), rendered."""
+    key = _results_key(request, view, now)
+    try:
+        cached = cache.get(key)
+    except CACHE_ERRORS:  # the cache is a convenience: a page never fails for want of it
+        logger.warning("Queue cache unavailable; reading the queue directly.", exc_info=True)
+        key, cached = None, None
+    if cached is not None:
+        return cached
+    queue = queues.read(view.source, view.user, filters, now)
+    maker = view.rows(request.get_full_path(), now)
     context = {
         "view": view,
         "queue": queue,
-        "rows": rows,
-        "form": form,
+        "rows_html": SafeString("".join(maker.row(ranked).html for ranked in queue.rows)),
+        "row_count": len(queue.rows),
         "filters": filters,
-        "now": now,
-        "next": request.get_full_path(),
-        "load": queues.team_load(request.user, now) if view.which != "mine" else None,
-        "team": getattr(getattr(request.user, "profile", None), "team", None),
+        "form": form,
+        "team": view.team,
+        # A few hundred options each: made in Python, not by a template loop.
+        "deal_options": _options(queue.deals, filters.deal),
+        "requester_options": _options(queue.requesters, filters.requester),
     }
-    template = "deals/queue.html"
+    result = {
+        "html": render_to_string("deals/queue.html#queue-results", context, request=request),
+        "filters": render_to_string("deals/queue.html#queue-filters", context, request=request),
+    }
+    if key is not None:
+        try:
+            cache.set(key, result, RESULTS_CACHE_SECONDS)
+        except CACHE_ERRORS:
+            logger.warning("Queue cache unavailable; not keeping the rows.", exc_info=True)
+    return result
+
+
+def _options(choices, selected) -> SafeString:
+    return SafeString(
+        "".join(
+            f'<option value="{pk}"{" selected" if pk == selected else ""}>{escape(label)}</option>'
+            for pk, label in choices
+        )
+    )
+
+
+def _figures(view: View, now) -> dict:
+    """The counts above the rows, always read afresh. My own queue's are the header's
+    (one statement for both); the header's lazy counts are then never read."""
+    if view.which != "mine":
+        return {"counts": queues.counts(view.source, view.user, now)}
+    header = queues.header_counts(view.user, now)
+    return {
+        "counts": queues.Counts(header["total"], header["overdue"], header["today"]),
+        "queue_badge": header,
+        "unread_notifications": header["unread"],
+    }
+
+
+def _page(request, view: View):
+    now = timezone.now()
+    form, filters = _filters(request)
+    results = _results(request, view, form, filters, now)
     if request.htmx and not request.htmx.boosted and request.htmx.target == "queue-results":
-        template += "#queue-results"
-    return render(request, template, context)
+        return HttpResponse(results["html"])
+    context = {
+        "view": view,
+        "results_html": mark_safe(results["html"]),  # noqa: S308 - rendered by our template
+        "filters_html": mark_safe(results["filters"]),  # noqa: S308 - rendered by our template
+        **_figures(view, now),
+        "next": request.get_full_path(),
+        "load": queues.team_load(view.user, now) if view.which != "mine" else None,
+        "team": view.team,
+    }
+    return render(request, "deals/queue.html", context)
 
 
 @require_GET
@@ -220,7 +237,7 @@ def _action_form(action: str, ask: Ask, data=None):
     form_class = QUEUE_ACTION_FORMS[action]
     kwargs = {"auto_id": f"id_{action}_{ask.pk}_%s"}
     if action == "assign":
-        kwargs["team"] = ask.team
+        kwargs["ask"] = ask
     return form_class(data, **kwargs)
 
 
@@ -234,25 +251,36 @@ def _call(action: str, ask: Ask, user, data: dict) -> None:
 def _row_response(request, view: View, ask: Ask, *, status=200, open_action="", form=None):
     """The row after (or instead of) an action, and the figures around it, for htmx."""
     now = timezone.now()
-    labels = _labels()
-    context = {
-        "view": view,
-        "now": now,
-        "next": _safe_next(request, view),
-        "oob": True,
-    }
+    next_url = _safe_next(request, view)
+    context = {"view": view, "next": next_url, "oob": True}
     if view.holds(ask):
         ranked = rank_one(ask, now, level=ask.escalation_level)
-        context["row"] = view.row(ranked, labels, open_action, form)
+        maker = view.rows(next_url, now)
+        form_html = ""
+        if open_action:
+            url = maker.action_root(ask.pk)
+            form_html = render_to_string(
+                "deals/queue.html#action-form",
+                {
+                    "action": open_action,
+                    "form": form,
+                    "url": url,
+                    "next": next_url,
+                    "submit_label": submit_labels()[open_action],
+                    "form_title": ask.title,
+                },
+                request=request,
+            )
+        context["row"] = maker.row(ranked, open_action, form_html)
     else:
         context["gone"] = ask
         context["gone_text"] = _gone_text(ask, view)
     if status == 200:
-        context["counts"] = view.counts(now)
-        context["badge"] = queues.queue_badge(request.user, now)
+        context["counts"] = queues.counts(view.source, view.user, now)
+        context["badge"] = queues.queue_badge(view.user, now)
         if view.which != "mine":
-            context["load"] = queues.team_load(request.user, now)
-            context["team"] = request.user.profile.team
+            context["load"] = queues.team_load(view.user, now)
+            context["team"] = view.team
     return render(request, "deals/queue.html#queue-update", context, status=status)
 
 
@@ -271,54 +299,46 @@ def _gone_text(ask: Ask, view: View) -> str:
     return _("This ask is no longer in this queue.")
 
 
-def _load(request, pk: int) -> Ask:
-    return selectors.ask_for_user(request.user, pk)
-
-
 @require_http_methods(["GET", "POST"])
 def queue_act(request, pk: int, action: str, which: str = "mine", member_id: int | None = None):
-    """GET: an action's form, in the row (htmx) or on its own page. POST: do it."""
-    if action not in QUEUE_ACTIONS and action != "row":
+    """GET: an action's form, in the row (htmx) or on its own page; "row" is the row
+    itself (an open form's Cancel). POST: do it."""
+    if action not in QUEUE_ACTIONS and not (action == "row" and request.method == "GET"):
         raise Http404
     view = View(request, which, member_id)
-    ask = _load(request, pk)
+    ask = ask_for_user(request.user, pk)
     if request.method == "GET":
         if action == "row" or action in BUTTON_ACTIONS:
-            if request.htmx:  # "cancel" on an open form: the plain row again
-                return _row_response(request, view, ask, status=200)
+            if request.htmx:
+                return _row_response(request, view, ask)
             return redirect(_safe_next(request, view))
-        form = _action_form(action, ask)
-        return _form_response(request, view, ask, action, form, status=200)
+        return _form_response(request, view, ask, action, _action_form(action, ask), status=200)
 
     form = _action_form(action, ask, request.POST)
-    error = None
     if form.is_valid():
         try:
             _call(action, ask, request.user, form.cleaned_data)
         except ValidationError as exc:
             add_errors(form, exc)
         except ActionNotAllowed as exc:
-            error = exc.message
+            # Refused (someone else took it, the state moved on): say why, show it as it is.
+            if not request.htmx:
+                messages.error(request, exc.message)
+                return redirect(_safe_next(request, view))
+            response = _row_response(request, view, ask_for_user(request.user, pk))
+            return _with_status(response, request, exc.message, level="error")
         else:
-            message = _assigned_message(ask, form) if action == "assign" else _done_message(action)
+            if action == "assign":
+                name = display_name(form.cleaned_data["assignee"])
+                message = _("Assigned to %(name)s.") % {"name": name}
+            else:
+                message = _done_message(action)
             if not request.htmx:
                 messages.success(request, message)
                 return redirect(_safe_next(request, view))
-            ask = _load(request, pk)
-            return _with_status(_row_response(request, view, ask), request, message)
-    if error is not None:
-        # Refused (someone else took it, the state moved on): say why, show it as it is now.
-        if not request.htmx:
-            messages.error(request, error)
-            return redirect(_safe_next(request, view))
-        ask = _load(request, pk)
-        response = _row_response(request, view, ask, status=200)
-        return _with_status(response, request, error, level="error")
+            response = _row_response(request, view, ask_for_user(request.user, pk))
+            return _with_status(response, request, message)
     return _form_response(request, view, ask, action, form, status=UNPROCESSABLE)
-
-
-def _assigned_message(ask: Ask, form) -> str:
-    return _("Assigned to %(name)s.") % {"name": display_name(form.cleaned_data["assignee"])}
 
 
 def _with_status(response, request, message: str, level: str = "success"):
@@ -335,16 +355,15 @@ def _with_status(response, request, message: str, level: str = "success"):
 def _form_response(request, view: View, ask: Ask, action: str, form, *, status: int):
     if request.htmx:
         return _row_response(request, view, ask, status=status, open_action=action, form=form)
-    now = timezone.now()
     context = {
         "view": view,
         "ask": ask,
         "action": action,
-        "action_label": _labels()[action].rstrip("…"),
-        "submit_label": _submit_labels()[action],
+        "action_label": action_labels()[action].rstrip("…"),
+        "submit_label": submit_labels()[action],
         "form": form,
-        "now": now,
+        "now": timezone.now(),
         "next": _safe_next(request, view),
-        "url": view.action_root(ask.pk),
+        "url": view.rows("", timezone.now()).action_root(ask.pk),
     }
     return render(request, "deals/queue_action.html", context, status=status)

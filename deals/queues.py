@@ -12,17 +12,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     F,
     IntegerField,
+    Max,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
-    Value,
+    Sum,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -31,8 +31,9 @@ from django.utils import timezone
 from stakeholders.models import Profile, display_name
 
 from . import ranking
-from .models import OPEN_STATUSES, Ask, AskStatus, Milestone
-from .selectors import _ask_list, _team_id
+from .models import OPEN_STATUSES, Ask, AskStatus
+from .queue_read import read_asks
+from .selectors import _team_id
 
 DUE_WINDOWS = ("overdue", "today", "week", "later")
 # What a queue holds: open work the assignee still owes. A delivered ask waits on the
@@ -83,21 +84,6 @@ class Queue:
     @property
     def due_today(self) -> int:
         return self.counts.due_today
-
-
-def _base():
-    return (
-        _ask_list(Ask.objects.filter(status__in=QUEUE_STATUSES))
-        .select_related("nudge_timer")
-        .defer(*_LONG_TEXT)
-        .prefetch_related(
-            Prefetch("milestones", queryset=Milestone.objects.order_by("position")),
-        )
-    )
-
-
-# The brief's long texts: a queue row never shows them.
-_LONG_TEXT = ("deliverable", "details", "purpose", "basis", "links", "delivery_note")
 
 
 def day_end(user, now: dt.datetime) -> dt.datetime:
@@ -173,30 +159,24 @@ def _build(asks: list[Ask], filters: QueueFilters, now: dt.datetime, end_of_day)
     return Queue(rows=rows, counts=counts, deals=deals, requesters=requesters)
 
 
-def _mine(user):
-    return Ask.objects.filter(assignee=user, status__in=QUEUE_STATUSES)
+@dataclass(frozen=True)
+class Source:
+    """Whose queue: the asks it may hold (any status; reads keep the queue's statuses),
+    and whose asks they are when that is one person (attached, not joined)."""
+
+    asks: object  # a QuerySet of Ask
+    assignee: object = None
 
 
-def _team_unassigned(user):
+def mine(user) -> Source:
+    return Source(Ask.objects.filter(assignee=user), assignee=user)
+
+
+def team_unassigned(user) -> Source:
     team_id = _team_id(user)
     if team_id is None:
-        return Ask.objects.none()
-    return Ask.objects.filter(team_id=team_id, assignee__isnull=True, status__in=QUEUE_STATUSES)
-
-
-def my_queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = None) -> Queue:
-    """The open asks assigned to me, most important first."""
-    now = now or timezone.now()
-    asks = list(_base().filter(assignee=user))
-    return _build(asks, filters or QueueFilters(), now, day_end(user, now))
-
-
-def team_queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = None) -> Queue:
-    """My team's open asks that nobody has taken yet."""
-    now = now or timezone.now()
-    team_id = _team_id(user)
-    asks = [] if team_id is None else list(_base().filter(team_id=team_id, assignee__isnull=True))
-    return _build(asks, filters or QueueFilters(), now, day_end(user, now))
+        return Source(Ask.objects.none())
+    return Source(Ask.objects.filter(team_id=team_id, assignee__isnull=True))
 
 
 def teammate(user, member_id: int):
@@ -212,37 +192,74 @@ def teammate(user, member_id: int):
     return profile.user if profile else None
 
 
-def member_queue(
-    user, member, filters: QueueFilters | None = None, now: dt.datetime | None = None
-) -> Queue:
+def of_member(user, member) -> Source:
     """A teammate's queue as the team sees it: their open asks for our team (the lead
     reassigns from here). ``member`` comes from teammate()."""
+    return Source(Ask.objects.filter(team_id=_team_id(user), assignee=member), assignee=member)
+
+
+def read(
+    source: Source, user, filters: QueueFilters | None = None, now: dt.datetime | None = None
+) -> Queue:
+    """The queue, filtered and ranked, most important first."""
     now = now or timezone.now()
-    asks = list(_base().filter(team_id=_team_id(user), assignee=member))
+    profile = getattr(user, "profile", None)
+    known = [profile.team] if profile is not None and profile.team_id else []
+    asks = read_asks(
+        source.asks, statuses=QUEUE_STATUSES, assignee=source.assignee, known_teams=known
+    )
     return _build(asks, filters or QueueFilters(), now, day_end(user, now))
 
 
-def my_counts(user, now: dt.datetime | None = None) -> Counts:
-    """My queue's figures in one query, without reading its rows (after an inline action,
-    and in the header badge)."""
+def counts(source: Source, user, now: dt.datetime | None = None) -> Counts:
+    """The queue's figures in one query, without reading its rows."""
     now = now or timezone.now()
-    return _window_counts(_mine(user), now, day_end(user, now))
+    return _window_counts(source.asks.filter(status__in=QUEUE_STATUSES), now, day_end(user, now))
+
+
+def stamp(source: Source) -> tuple:
+    """What changes whenever an ask in the queue changes, in one cheap query: each write
+    to an ask moves its updated_at, and one leaving changes the count. A deal's new
+    amount and the sweep's next nudge do not change it; they show when the cached rows
+    expire (queue_views.RESULTS_CACHE_SECONDS), so the stamp never joins other tables."""
+    row = source.asks.filter(status__in=QUEUE_STATUSES).aggregate(
+        n=Count("pk"), asks=Max("updated_at"), ids=Sum("pk")
+    )
+    return (row["n"], row["asks"], row["ids"])
+
+
+def my_queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = None) -> Queue:
+    """The open asks assigned to me, most important first."""
+    return read(mine(user), user, filters, now)
+
+
+def team_queue(user, filters: QueueFilters | None = None, now: dt.datetime | None = None) -> Queue:
+    """My team's open asks that nobody has taken yet."""
+    return read(team_unassigned(user), user, filters, now)
+
+
+def member_queue(
+    user, member, filters: QueueFilters | None = None, now: dt.datetime | None = None
+) -> Queue:
+    return read(of_member(user, member), user, filters, now)
+
+
+def my_counts(user, now: dt.datetime | None = None) -> Counts:
+    return counts(mine(user), user, now)
 
 
 def team_counts(user, now: dt.datetime | None = None) -> Counts:
-    now = now or timezone.now()
-    return _window_counts(_team_unassigned(user), now, day_end(user, now))
+    return counts(team_unassigned(user), user, now)
 
 
 def member_counts(user, member, now: dt.datetime | None = None) -> Counts:
-    now = now or timezone.now()
-    qs = Ask.objects.filter(team_id=_team_id(user), assignee=member, status__in=QUEUE_STATUSES)
-    return _window_counts(qs, now, day_end(user, now))
+    return counts(of_member(user, member), user, now)
 
 
 def team_load(user, now: dt.datetime | None = None) -> list[dict]:
     """Each teammate's open count, what is due this week and what is overdue: one query.
-    The same windows as the queue: "this week" is today and the next six days."""
+    "Due this week" is the queue's "due today" and "later this week" windows together:
+    not yet overdue, and due before the end of the sixth day after today."""
     team_id = _team_id(user)
     if team_id is None:
         return []
@@ -282,41 +299,52 @@ def queue_badge(user, now: dt.datetime | None = None) -> dict:
     return {"overdue": counts.overdue, "today": counts.due_today}
 
 
+_HEADER_SQL = """
+    SELECT
+        COUNT(*) FILTER (WHERE status <> %s AND due <= %s),
+        COUNT(*) FILTER (WHERE status <> %s AND due > %s AND due < %s),
+        COUNT(*),
+        (SELECT COUNT(*) FROM deals_delivery
+         WHERE recipient_id = %s AND channel = %s AND read_at IS NULL)
+    FROM (
+        SELECT status,
+               COALESCE(agreed_due_at,
+                        CASE WHEN status = %s THEN counter_due_at END,
+                        proposed_due_at) AS due
+        FROM deals_ask
+        WHERE assignee_id = %s AND status IN ({statuses})
+    ) mine
+"""
+
+
 def header_counts(user, now: dt.datetime | None = None) -> dict:
-    """Everything every page's header counts, in one query: my queue's overdue and
-    due-today asks, and my unread notifications."""
-    from .inbox import unread
+    """Everything every page's header counts, in one statement: my queue's overdue and
+    due-today asks (the same windows as window() and counts()), its size, and my unread
+    notifications. Written in SQL because it runs on every page: the ORM took longer to
+    build the statement than the database took to answer it."""
+    from .escalation_models import Channel
 
     now = now or timezone.now()
     end_of_day = day_end(user, now)
-    running = ~Q(status__in=PAUSED_STATUSES)
-    mine = _mine(user).annotate(due=_due_sql())
-
-    def count(qs):
-        return Coalesce(
-            Subquery(
-                qs.order_by()
-                .annotate(one=Value(1))
-                .values("one")
-                .annotate(n=Count("pk"))
-                .values("n"),
-                output_field=IntegerField(),
-            ),
-            0,
-        )
-
-    row = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
-            overdue=count(mine.filter(running & Q(due__lte=now))),
-            today=count(mine.filter(running & Q(due__gt=now, due__lt=end_of_day))),
-            unread=count(unread(user)),
-        )
-        .values("overdue", "today", "unread")
-        .first()
-    )
-    return row or {"overdue": 0, "today": 0, "unread": 0}
+    when = connection.ops.adapt_datetimefield_value
+    paused = PAUSED_STATUSES[0]
+    sql = _HEADER_SQL.format(statuses=", ".join(["%s"] * len(QUEUE_STATUSES)))
+    params = [
+        paused,
+        when(now),
+        paused,
+        when(now),
+        when(end_of_day),
+        user.pk,
+        Channel.IN_APP.value,
+        AskStatus.COUNTERED.value,
+        user.pk,
+        *[str(s) for s in QUEUE_STATUSES],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        overdue, today, total, unread = cursor.fetchone()
+    return {"overdue": overdue, "today": today, "total": total, "unread": unread}
 
 
 def can_assign(user, ask) -> bool:

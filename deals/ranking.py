@@ -40,8 +40,11 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from types import SimpleNamespace
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .calendar import add_working_time, working_day_length, working_time_between
 from .models import AskStatus, Audience, Stage
@@ -61,6 +64,12 @@ STAGE_POINTS = {
     Stage.SUCCESS: 6,
 }
 FLAG_POINTS = (("reference_customer", 3), ("follow_on_phases", 3), ("demonstration_value", 2))
+# Lazy: each is translated when a chip shows it, in the reader's language.
+FLAG_NAMES = {
+    "reference_customer": gettext_lazy("reference customer"),
+    "follow_on_phases": gettext_lazy("follow-on phases"),
+    "demonstration_value": gettext_lazy("demonstration value"),
+}
 AUDIENCE_POINTS = {Audience.CUSTOMER_EXECUTIVE: 10, Audience.CUSTOMER_WORKING: 5}
 
 URGENCY_HORIZON_DAYS = 5
@@ -86,6 +95,36 @@ class Ranked:
 # --- the factors: each returns (points, reason or None) --------------------------------
 
 
+def _calendar_key(team) -> tuple:
+    return (
+        team.time_zone,
+        team.workday_start,
+        team.workday_end,
+        team.working_weekdays,
+        getattr(team, "statutory_calendar", True),
+    )
+
+
+@lru_cache(maxsize=512)
+def _horizon_for(key: tuple, now: dt.datetime, days: int) -> dt.datetime:
+    zone, start, end, weekdays, statutory = key
+    team = SimpleNamespace(
+        time_zone=zone,
+        workday_start=start,
+        workday_end=end,
+        working_weekdays=weekdays,
+        statutory_calendar=statutory,
+    )
+    return add_working_time(team, now, working_day_length(team) * days)
+
+
+def horizon(team, now: dt.datetime, days: int) -> dt.datetime:
+    """``days`` working days after ``now`` on the team's calendar. The same for every ask
+    of a team in one queue read, so it is worked out once (keyed by the calendar's
+    settings, not the team, so an edited calendar is never served stale)."""
+    return _horizon_for(_calendar_key(team), now, days)
+
+
 def urgency(due: dt.datetime | None, team, now: dt.datetime):
     if due is None:
         return 0.0, None
@@ -99,8 +138,7 @@ def urgency(due: dt.datetime | None, team, now: dt.datetime):
             _("overdue %(span)s") % {"span": business_span(late, team)} if late else _("overdue")
         )
         return points, Reason("urgency", label, points, "red")
-    horizon = add_working_time(team, now, day * URGENCY_HORIZON_DAYS)
-    if due >= horizon:
+    if due >= horizon(team, now, URGENCY_HORIZON_DAYS):
         return 0.0, None
     left = working_time_between(team, now, due)
     points = 40 * (1 - left / (day * URGENCY_HORIZON_DAYS))
@@ -138,18 +176,13 @@ def stage_and_close(stage: str, close: dt.date | None, today: dt.date):
 
 def strategic_flags(deal):
     points, labels = 0, []
-    names = {
-        "reference_customer": _("reference customer"),
-        "follow_on_phases": _("follow-on phases"),
-        "demonstration_value": _("demonstration value"),
-    }
     for flag, worth in FLAG_POINTS:
         if getattr(deal, flag):
             points += worth
-            labels.append(names[flag])
+            labels.append(FLAG_NAMES[flag])
     if not labels:
         return 0.0, None
-    return float(points), Reason("flags", " · ".join(labels), float(points))
+    return float(points), Reason("flags", " · ".join(str(label) for label in labels), float(points))
 
 
 def audience(value: str):
@@ -171,8 +204,7 @@ def nearest_milestone(milestones, team, now: dt.datetime):
     if first.due_at <= now:
         label = _("%(label)s overdue") % {"label": first.label}
         return 10.0, Reason("milestone", label, 10.0, "red")
-    horizon = add_working_time(team, now, day * MILESTONE_HORIZON_DAYS)
-    if first.due_at >= horizon:
+    if first.due_at >= horizon(team, now, MILESTONE_HORIZON_DAYS):
         return 0.0, None
     left = working_time_between(team, now, first.due_at)
     points = 8 * (1 - left / (day * MILESTONE_HORIZON_DAYS))
@@ -187,10 +219,12 @@ def escalation(level: int):
     if not level:
         return 0.0, None
     points = float(4 * min(level, 3))
-    label = {
-        1: _("overdue nudge sent"),
-        2: _("escalated to manager"),
-    }.get(level, _("escalated to the deal's leads"))
+    if level == 1:
+        label = _("overdue nudge sent")
+    elif level == 2:
+        label = _("escalated to manager")
+    else:
+        label = _("escalated to the deal's leads")
     return points, Reason("escalation", label, points, "red" if level >= 2 else "amber")
 
 
@@ -219,6 +253,13 @@ def binding_due(ask) -> dt.datetime | None:
     return ask.due_at
 
 
+def _milestones(ask):
+    """The prefetched milestones as they are: ``ask.milestones.all()`` would build a new
+    queryset per ask, which costs more than the rest of its score in a long queue."""
+    prefetched = getattr(ask, "_prefetched_objects_cache", {})
+    return prefetched["milestones"] if "milestones" in prefetched else ask.milestones.all()
+
+
 def rank_one(ask, now: dt.datetime, *, level: int = 0) -> Ranked:
     """Score one ask. Needs ask.deal, ask.team and ask.milestones (prefetched)."""
     team = ask.team
@@ -234,7 +275,7 @@ def rank_one(ask, now: dt.datetime, *, level: int = 0) -> Ranked:
         deal_value(deal.amount, deal.currency),
         escalation(level),
         audience(ask.audience),
-        nearest_milestone(ask.milestones.all(), team, now),
+        nearest_milestone(_milestones(ask), team, now),
         first_answer(ask, team, now),
         stage_and_close(deal.stage, deal.expected_close_date, now.date()),
         strategic_flags(deal),

@@ -1,5 +1,6 @@
 """Shared fixtures: people and teams, service checks, Chromium, a real Celery worker."""
 
+import contextlib
 import os
 import shutil
 
@@ -140,3 +141,19 @@ def celery_worker(transactional_db, tmp_path):
             yield app
     finally:
         app.conf.broker_transport_options = saved
+
+
+# --- the cache: each test starts with an empty one --------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Queue pages keep their rows in the cache (Redis when REDIS_URL is set, shared
+    with the live server of browser tests): a test must never see another's."""
+    from django.core.cache import cache
+    from redis.exceptions import RedisError
+
+    # A test that stops Redis must still start.
+    with contextlib.suppress(RedisError, OSError):
+        cache.clear()
+    yield

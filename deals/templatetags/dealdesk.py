@@ -21,6 +21,11 @@ def _trim(value: Decimal) -> str:
     return text[:-3] if text.endswith(".00") else text
 
 
+def _plain(value: Decimal) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text
+
+
 @register.filter
 def money(amount, currency: str = "CNY") -> str:
     """¥1,200,000 in English; ¥120万 (or ¥1.2亿) in Chinese, as people write them."""
@@ -29,10 +34,11 @@ def money(amount, currency: str = "CNY") -> str:
     amount = Decimal(amount)
     symbol = _SYMBOLS.get(currency, currency + " ")
     if translation.get_language() == "zh-hans":
+        # "¥3200万", not "¥3,200万": counted in 万, people write the number plainly.
         if amount >= Decimal(100_000_000):
-            return f"{symbol}{_trim((amount / Decimal(100_000_000)).quantize(Decimal('0.01')))}亿"
+            return f"{symbol}{_plain((amount / Decimal(100_000_000)).quantize(Decimal('0.01')))}亿"
         if amount >= Decimal(10_000):
-            return f"{symbol}{_trim((amount / Decimal(10_000)).quantize(Decimal('0.01')))}万"
+            return f"{symbol}{_plain((amount / Decimal(10_000)).quantize(Decimal('0.01')))}万"
     return f"{symbol}{_trim(amount)}"
 
 
