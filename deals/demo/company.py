@@ -23,7 +23,7 @@ SEED = 20261122
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COMPANY = "苏州澜拓智能装备股份有限公司"
 EMAIL_DOMAIN = "lantuo.example"
-DEMO_LOGINS = ("rep", "presales", "finance", "legal", "production", "manager")
+DEMO_LOGINS = ("rep", "presales", "presales_lead", "finance", "legal", "production", "manager")
 ADMIN_USERNAME = "admin"
 ADMIN_EMAIL = f"admin@{EMAIL_DOMAIN}"  # how a later run recognises the admin it made
 
@@ -34,7 +34,7 @@ TEAMS = [
     ("华东大客户部", Function.SALES, "manager", 4, 16),
     ("华南区域销售部", Function.SALES, "huang.zhiqiang", 4, 16),
     ("销售管理部", Function.MANAGEMENT, "zhou.haifeng", 4, 8),
-    ("售前技术部", Function.PRESALES, "cao.ming", 4, 24),
+    ("售前技术部", Function.PRESALES, "presales_lead", 4, 24),
     ("财务部", Function.FINANCE, "xu.lixin", 4, 16),
     ("法务部", Function.LEGAL, "qian.wenbin", 8, 24),
     ("生产计划部", Function.PRODUCTION, "feng.guodong", 8, 24),
@@ -70,10 +70,10 @@ PEOPLE = [
     Person("zheng.xiaoyan", "zheng.xiaoyan", "郑晓燕", "客户经理", "华南区域销售部",
            "huang.zhiqiang", 0),
     Person("sun.hao", "sun.hao", "孙浩", "销售工程师", "华南区域销售部", "huang.zhiqiang", 0),
-    Person("cao.ming", "cao.ming", "曹明", "售前技术部总监", "售前技术部", "zhou.haifeng", 1),
-    Person("presales", "yang.fan", "杨帆", "高级售前工程师", "售前技术部", "cao.ming", 2),
-    Person("deng.kai", "deng.kai", "邓凯", "解决方案架构师", "售前技术部", "cao.ming", 3),
-    Person("xu.nuo", "xu.nuo", "许诺", "售前工程师（MES）", "售前技术部", "cao.ming", 3),
+    Person("presales_lead", "cao.ming", "曹明", "售前技术部总监", "售前技术部", "zhou.haifeng", 1),
+    Person("presales", "yang.fan", "杨帆", "高级售前工程师", "售前技术部", "presales_lead", 2),
+    Person("deng.kai", "deng.kai", "邓凯", "解决方案架构师", "售前技术部", "presales_lead", 3),
+    Person("xu.nuo", "xu.nuo", "许诺", "售前工程师（MES）", "售前技术部", "presales_lead", 3),
     Person("xu.lixin", "xu.lixin", "徐立新", "财务总监", "财务部", "chen.zhiyuan", 1),
     Person("finance", "he.xuemei", "何雪梅", "销售财务 BP 主管", "财务部", "xu.lixin", 4),
     Person("ma.li", "ma.li", "马丽", "成本会计", "财务部", "xu.lixin", 2),

@@ -31,7 +31,7 @@ from deals.models import (
 from stakeholders.models import Function, Profile, Role, Stakeholder, Team
 
 User = get_user_model()
-DEMO_LOGINS = ("rep", "presales", "finance", "legal", "production", "manager")
+DEMO_LOGINS = ("rep", "presales", "presales_lead", "finance", "legal", "production", "manager")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
