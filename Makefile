@@ -30,6 +30,7 @@ help:
 	@echo "make messages     refresh the zh-hans catalogue from the source"
 	@echo "make requirements recompile requirements*.txt from the .in files"
 	@echo "make bench-sweep  time the escalation sweep: 25,000 due asks among 1,000,000 in PostgreSQL"
+	@echo "make bench-pages  load my queue (300 asks among 1,000,000) under gunicorn with wrk, beside a bare view"
 
 $(PY):
 	@py=$$($(find_python)) && echo "Creating $(VENV) with $$py ($$($$py --version))" && "$$py" -m venv $(VENV)
@@ -66,6 +67,14 @@ test: setup
 .PHONY: bench-sweep
 bench-sweep: setup
 	$(PY) -m bench.sweep
+
+# Seeds its own database once (BENCH_PAGES_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
+# dealdesk_bench_pages), serves it with gunicorn on a free loopback port and loads each page
+# with wrk (BENCH_DURATION, BENCH_CONNECTIONS); see bench/pages.py.
+.PHONY: bench-pages
+bench-pages: setup
+	@command -v wrk >/dev/null || { echo "bench-pages needs wrk: apt-get install -y wrk"; exit 1; }
+	$(PY) -m bench.pages
 
 .PHONY: lint
 lint: setup
