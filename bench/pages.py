@@ -43,7 +43,6 @@ from __future__ import annotations
 import contextlib
 import cProfile
 import http.client
-import io
 import json
 import os
 import pstats
@@ -57,19 +56,18 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg2
 import redis
 from psycopg2 import sql as pgsql
 
-from bench.sweep import TEAMS, Progress, cpu_check, heading, load, say
+from bench import seeding
+from bench.output import cpu_check, heading, load, profile_entries, say, show_own_time
+from bench.seeding import ASKS, DEALS, USERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
     "BENCH_PAGES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dealdesk_bench_pages"
 )
-RESEED = os.environ.get("BENCH_RESEED") == "1"
 DURATION_S = int(os.environ.get("BENCH_DURATION", "15"))
 # The cache the product keeps queue rows in (Redis in production): a database of its own,
 # emptied before each page is loaded.
@@ -81,10 +79,6 @@ ONLY = {key.strip() for key in os.environ.get("BENCH_PAGES", "").split(",") if k
 WARMUP_S = 3
 WORKERS = 2
 
-ASKS = 1_000_000
-USERS = 2_000
-DEALS = 50_000
-CHUNK = 100_000
 # The presales engineer whose queue is read: user 14 sits in the presales team (5),
 # managed by its lead (user 5). Their open asks are the asks k * QUEUE_STRIDE for
 # k = 1 … QUEUE_SIZE; nobody else's open work is ever assigned to them.
@@ -179,67 +173,6 @@ PAGES = (
 )
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _database_name() -> str:
-    return urlsplit(DATABASE_URL).path.lstrip("/")
-
-
-# --- the database -----------------------------------------------------------------------
-
-
-def _seed_state() -> str | None:
-    """None when the database holds this seed; else why it does not."""
-    conn = psycopg2.connect(DATABASE_URL)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('deals_ask') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                return "empty"
-            cur.execute("SELECT obj_description('deals_ask'::regclass, 'pg_class')")
-            marker = cur.fetchone()[0]
-            if marker != SEED_VERSION:
-                return f"seed marker is {marker!r}"
-            cur.execute(
-                "SELECT (SELECT count(*) FROM deals_ask), (SELECT count(*) FROM auth_user),"
-                " (SELECT count(*) FROM deals_deal)"
-            )
-            counts = cur.fetchone()
-            if counts != (ASKS, USERS, DEALS):
-                return f"row counts are {counts}"
-            return None
-    finally:
-        conn.close()
-
-
-def prepare_database() -> bool:
-    """Make sure the bench database exists; True when it already holds the seed."""
-    name = _database_name()
-    admin = psycopg2.connect(_with_database(DATABASE_URL, "postgres"))
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            exists = cur.fetchone() is not None
-            reason = _seed_state() if exists else "missing"
-            if reason is None and not RESEED:
-                return True
-            if exists and (reason != "empty" or RESEED):
-                say(f"Database {name}: {'BENCH_RESEED=1' if RESEED else reason}; recreating it.")
-                cur.execute(
-                    pgsql.SQL("DROP DATABASE {} WITH (FORCE)").format(pgsql.Identifier(name))
-                )
-                exists = False
-            if not exists:
-                say(f"Database {name}: creating it.")
-                cur.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-    finally:
-        admin.close()
-    return False
-
-
 def setup_django() -> None:
     os.environ.update(DJANGO_ENV)
     import django
@@ -250,100 +183,64 @@ def setup_django() -> None:
 # --- seeding ----------------------------------------------------------------------------
 
 _AUDIENCES = "ARRAY['internal', 'customer_working', 'customer_executive']"
-_ASK_TYPES = (
-    "ARRAY['margin_review', 'contract_review', 'solution', 'bid_document', 'quote', 'demo',"
-    " 'production_slot', 'approval', 'sourcing', 'other']"
-)
 
 # Everyone's asks but the engineer's open ones (placed before each run, see _PLACE_QUEUE).
-# One ask per g; k = g mod 40 picks its kind: 0-1 proposed, 2-3 agreed, 4-5 in progress,
+# The kinds (k = g mod 40, seeding.asks_sql): 0-1 proposed, 2-3 agreed, 4-5 in progress,
 # 6 counter-proposed, 7 waiting on the requester, 8 delivered, 9-39 closed (done 80%,
-# cancelled 15%, declined 5%). Requesters are sales reps; the work goes to the teams
-# 3 (finance) … 8 (after-sales), one open ask in 25 still unassigned in its team's
-# queue. The engineer's history: of the asks g ≡ 1 (mod QUEUE_STRIDE), the closed ones.
-_SEED_ASKS = f"""
-WITH members AS (
-    SELECT team_id, array_agg(user_id ORDER BY user_id) AS ids
-    FROM stakeholders_profile
-    WHERE team_id >= 3 AND user_id > 8 AND user_id <> {QUEUE_USER}
-    GROUP BY team_id
-)
-INSERT INTO deals_ask (
-    id, deal_id, requester_id, team_id, assignee_id, ask_type, title, deliverable, details,
-    purpose, audience, basis, basis_verified, links, status, proposed_due_at, counter_due_at,
-    agreed_due_at, resume_status, waiting_since, created_at, updated_at, responded_at,
-    started_at, delivered_at, closed_at, delivery_note, delivery_link, decline_reason,
-    respond_by, ladder_clock, ladder_cycle, ladder_started_at, snoozed_until
-)
-SELECT
-    g,
-    1 + mod(g * 7919, {DEALS}),
-    10 + 5 * mod(g / 3, 398),
-    CASE WHEN h.history THEN {PRESALES_TEAM} ELSE m.team_id END,
-    CASE WHEN h.history THEN {QUEUE_USER}
-         WHEN k <= 8 AND mod(j, 25) = 0 THEN NULL
-         ELSE m.ids[1 + mod(g / 11, cardinality(m.ids))] END,
-    ({_ASK_TYPES})[1 + mod(g, 10)],
-    'Ask ' || g,
-    'The deliverable, as the requester wrote it.',
-    'Key details: scope, figures, the customer''s constraints.',
-    'Why it matters to the deal.',
-    ({_AUDIENCES})[1 + mod(g / 3, 3)], '', false, '',
-    s.status,
-    c.created + interval '5 days',
-    CASE WHEN s.status = 'countered' THEN d.agreed + interval '3 days' END,
-    d.agreed,
-    CASE s.status WHEN 'countered' THEN 'agreed' WHEN 'waiting' THEN 'in_progress' ELSE '' END,
-    CASE WHEN s.status = 'waiting' THEN t - interval '1 hour' END,
-    c.created,
-    coalesce(d.closed, t - interval '1 hour'),
-    CASE WHEN s.status NOT IN ('proposed', 'cancelled') THEN c.created + interval '1 hour' END,
-    CASE WHEN s.status IN ('in_progress', 'waiting', 'delivered', 'done')
-         THEN c.created + interval '2 hours' END,
-    CASE WHEN s.status = 'delivered' THEN t - interval '2 hours'
-         WHEN s.status = 'done' THEN c.created + interval '4 days' END,
-    d.closed,
-    '', '',
-    CASE WHEN s.status = 'declined' THEN 'Outside our scope.' ELSE '' END,
-    c.created + interval '4 hours',
-    CASE WHEN k IN (0, 1) THEN 'response' WHEN k BETWEEN 2 AND 6 THEN 'delivery' ELSE '' END,
-    CASE WHEN d.agreed IS NULL THEN 0 ELSE 1 END,
-    CASE WHEN d.agreed IS NOT NULL THEN c.created + interval '1 hour' END,
-    NULL
-FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS g
-CROSS JOIN LATERAL (
-    SELECT mod(g, 40) AS k, g / 40 AS j, %(now)s::timestamptz AS t
-) AS x
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN k IN (0, 1) THEN 'proposed'
-                WHEN k IN (2, 3) THEN 'agreed'
-                WHEN k IN (4, 5) THEN 'in_progress'
-                WHEN k = 6 THEN 'countered'
-                WHEN k = 7 THEN 'waiting'
-                WHEN k = 8 THEN 'delivered'
-                WHEN mod(j, 20) < 16 THEN 'done'
-                WHEN mod(j, 20) < 19 THEN 'cancelled'
-                ELSE 'declined' END AS status
-) AS s
-CROSS JOIN LATERAL (
+# cancelled 15%, declined 5%). Agreed deadlines fall from a week ago to two weeks ahead.
+# Nobody else's work goes to the engineer; their history: of the asks
+# g ≡ 1 (mod QUEUE_STRIDE), the closed ones.
+_SEED_ASKS = seeding.asks_sql(
+    workers=f"AND user_id <> {QUEUE_USER}",
+    laterals=f"""CROSS JOIN LATERAL (
     SELECT mod(g, {QUEUE_STRIDE}) = 1 AND k > 8 AS history
-) AS h
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN k <= 8 THEN t - make_interval(days => (2 + mod(j, 20))::int)
-                ELSE t - make_interval(days => (30 + mod(j, 1000))::int) END AS created
-) AS c
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN k IN (2, 3, 4, 5, 6)
-                THEN t + make_interval(mins => (mod(j, 30240) - 10080)::int)
-                WHEN k = 7 THEN t + interval '3 days'
-                WHEN k = 8 THEN t - interval '1 day'
-                WHEN s.status = 'done' THEN c.created + interval '5 days' END AS agreed,
-           CASE WHEN k > 8 THEN c.created + CASE s.status WHEN 'done' THEN interval '6 days'
-                                                        WHEN 'cancelled' THEN interval '2 days'
-                                                        ELSE interval '1 hour' END END AS closed
-) AS d
-JOIN members AS m ON m.team_id = 3 + mod(g / 7, 6)
-"""  # noqa: S608 (constants only; values go in as parameters)
+) AS h""",
+    team=f"CASE WHEN h.history THEN {PRESALES_TEAM} ELSE m.team_id END",
+    assignee=f"WHEN h.history THEN {QUEUE_USER}",
+    audience=f"({_AUDIENCES})[1 + mod(g / 3, 3)]",
+    statuses="""WHEN k IN (0, 1) THEN 'proposed'
+                WHEN k IN (2, 3) THEN 'agreed'
+                WHEN k IN (4, 5) THEN 'in_progress'""",
+    agreed="""WHEN k IN (2, 3, 4, 5, 6)
+                THEN t + make_interval(mins => (mod(j, 30240) - 10080)::int)""",
+    respond_by="c.created + interval '4 hours'",
+    ladder_clock="""CASE WHEN k IN (0, 1) THEN 'response' WHEN k BETWEEN 2 AND 6 THEN 'delivery'
+         ELSE '' END""",
+)
+
+# Chinese names, as the people on the pages have; the engineer signs in as "presales".
+_SEED_USERS = (
+    "INSERT INTO auth_user (id, password, is_superuser, username, first_name,"
+    " last_name, email, is_staff, is_active, date_joined)"
+    " SELECT g, '!', false,"
+    " CASE WHEN g = %(queue_user)s THEN %(queue_username)s ELSE 'bench' || g END,"
+    " (ARRAY['伟', '芳', '娜', '敏', '静', '磊', '洋', '艳', '勇', '军'])"
+    "[1 + mod(g, 10)] || g,"
+    " (ARRAY['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'])"
+    "[1 + mod(g / 10, 10)],"
+    " 'bench' || g || '@example.com', false, true, %(now)s"
+    " FROM generate_series(1, %(users)s) AS g"
+)
+
+# Amounts from ¥1,000 to ¥900M (a log scale, as the ranking reads them), one deal in
+# ten in USD, EUR or HKD, an expected close date on three in four.
+_SEED_DEALS = (
+    "INSERT INTO deals_deal (id, customer, title, amount, currency, stage,"
+    " expected_close_date, why_it_matters, reference_customer, follow_on_phases,"
+    " demonstration_value, created_at, updated_at, owner_id)"
+    " SELECT g, 'Customer ' || mod(g, 5000), 'Deal ' || g,"
+    " power(10, 3 + mod(g, 6))::numeric * (1 + mod(g / 6, 9)),"
+    " (ARRAY['CNY', 'CNY', 'CNY', 'CNY', 'CNY', 'CNY', 'CNY', 'USD', 'EUR',"
+    " 'HKD'])[1 + mod(g / 7, 10)],"
+    " (ARRAY['lead', 'opportunity', 'expectations', 'value', 'success', 'won',"
+    " 'lost'])[1 + mod(g, 7)],"
+    " CASE WHEN mod(g, 4) = 0 THEN NULL"
+    " ELSE (%(now)s AT TIME ZONE 'Asia/Shanghai')::date + mod(g, 150) END,"
+    " '', mod(g, 13) = 0, mod(g, 17) = 0, mod(g, 19) = 0,"
+    " %(now)s - make_interval(days => mod(g, 900)::int),"
+    " %(now)s - make_interval(days => mod(g, 30)::int), 10 + 5 * mod(g, 398)"
+    " FROM generate_series(1, %(deals)s) AS g"
+)
 
 # Each open ask's nudge timer: when its next ladder step fires (none while it waits on
 # the requester or is delivered).
@@ -496,155 +393,17 @@ WHERE mod(q.k, 4) = 0
 
 
 def seed() -> None:
-    """Teams with leads, people with profiles and managers, deals with a manager on one
-    in ten, and the asks with their timers; all in SQL, in chunks, printing progress."""
-    from django.db import DatabaseError, connection
-
-    heading(f"Seeding {ASKS:,} asks (once; later runs reuse them)")
-    started = time.perf_counter()
-    params = {"now": _now(), "users": USERS, "deals": DEALS}
-    with connection.cursor() as cur:
-        cur.execute("SET synchronous_commit = off")
-        replica = True
-        try:
-            # The rows are consistent by construction: as a superuser, skip the deferred
-            # foreign-key checks.
-            cur.execute("SET session_replication_role = replica")
-        except DatabaseError:
-            replica = False
-            say("  (not a superuser: foreign keys are checked while seeding, which is slower)")
-        try:
-            progress = Progress("teams", len(TEAMS))
-            for pk, name, function in TEAMS:
-                cur.execute(
-                    "INSERT INTO stakeholders_team (id, name, function, time_zone,"
-                    " workday_start, workday_end, working_weekdays, statutory_calendar,"
-                    " response_hours, turnaround_hours) VALUES"
-                    " (%s, %s, %s, 'Asia/Shanghai', '09:00', '18:00', '12345', true, 4, 16)",
-                    [pk, name, function],
-                )
-            progress.show(len(TEAMS))
-
-            progress = Progress("users", USERS)
-            # Chinese names, as the people on the pages have; user t leads team t.
-            cur.execute(
-                "INSERT INTO auth_user (id, password, is_superuser, username, first_name,"
-                " last_name, email, is_staff, is_active, date_joined)"
-                " SELECT g, '!', false,"
-                " CASE WHEN g = %(queue_user)s THEN %(queue_username)s ELSE 'bench' || g END,"
-                " (ARRAY['伟', '芳', '娜', '敏', '静', '磊', '洋', '艳', '勇', '军'])"
-                "[1 + mod(g, 10)] || g,"
-                " (ARRAY['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'])"
-                "[1 + mod(g / 10, 10)],"
-                " 'bench' || g || '@example.com', false, true, %(now)s"
-                " FROM generate_series(1, %(users)s) AS g",
-                {**params, "queue_user": QUEUE_USER, "queue_username": QUEUE_USERNAME},
-            )
-            cur.execute("UPDATE stakeholders_team SET lead_id = id")
-            progress.show(USERS)
-
-            progress = Progress("profiles", USERS)
-            # Sales reps (g mod 5 in 0, 1) ask; the other teams do the work. Each person
-            # reports to their team's lead, the leads to user 1. The engineer (14) is in
-            # presales by this rule too, in Shanghai like nearly everyone.
-            cur.execute(
-                "INSERT INTO stakeholders_profile (user_id, team_id, manager_id, job_title,"
-                " time_zone, language, email_notifications)"
-                " SELECT g, t.team_id,"
-                " CASE WHEN g = 1 THEN NULL WHEN g <= 8 THEN 1 ELSE t.team_id END, '',"
-                " CASE mod(g, 50) WHEN 7 THEN 'America/Los_Angeles'"
-                " WHEN 9 THEN 'Europe/Berlin' ELSE 'Asia/Shanghai' END,"
-                " '', mod(g, 10) <> 3"
-                " FROM generate_series(1, %(users)s) AS g"
-                " CROSS JOIN LATERAL (SELECT CASE WHEN g <= 8 THEN g"
-                " WHEN mod(g, 5) IN (0, 1) THEN 2 ELSE 3 + mod(g, 6) END AS team_id) AS t",
-                params,
-            )
-            progress.show(USERS)
-
-            progress = Progress("deals", DEALS)
-            # Amounts from ¥1,000 to ¥900M (a log scale, as the ranking reads them), one
-            # deal in ten in USD, EUR or HKD, an expected close date on three in four.
-            cur.execute(
-                "INSERT INTO deals_deal (id, customer, title, amount, currency, stage,"
-                " expected_close_date, why_it_matters, reference_customer, follow_on_phases,"
-                " demonstration_value, created_at, updated_at, owner_id)"
-                " SELECT g, 'Customer ' || mod(g, 5000), 'Deal ' || g,"
-                " power(10, 3 + mod(g, 6))::numeric * (1 + mod(g / 6, 9)),"
-                " (ARRAY['CNY', 'CNY', 'CNY', 'CNY', 'CNY', 'CNY', 'CNY', 'USD', 'EUR',"
-                " 'HKD'])[1 + mod(g / 7, 10)],"
-                " (ARRAY['lead', 'opportunity', 'expectations', 'value', 'success', 'won',"
-                " 'lost'])[1 + mod(g, 7)],"
-                " CASE WHEN mod(g, 4) = 0 THEN NULL"
-                " ELSE (%(now)s AT TIME ZONE 'Asia/Shanghai')::date + mod(g, 150) END,"
-                " '', mod(g, 13) = 0, mod(g, 17) = 0, mod(g, 19) = 0,"
-                " %(now)s - make_interval(days => mod(g, 900)::int),"
-                " %(now)s - make_interval(days => mod(g, 30)::int), 10 + 5 * mod(g, 398)"
-                " FROM generate_series(1, %(deals)s) AS g",
-                params,
-            )
-            progress.show(DEALS)
-
-            progress = Progress("stakeholders", DEALS // 10)
-            cur.execute(
-                "INSERT INTO stakeholders_stakeholder (deal_id, user_id, role, note, added_at)"
-                " SELECT g, CASE WHEN mod(g, 20) = 0 THEN 1 ELSE 2 END, 'manager', '',"
-                " %(now)s FROM generate_series(10, %(deals)s, 10) AS g",
-                params,
-            )
-            progress.show(DEALS // 10)
-
-            # Building the ask indexes once after the load beats updating them per row.
-            cur.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'deals_ask'"
-                " AND indexname NOT IN (SELECT conname FROM pg_constraint"
-                " WHERE conrelid = 'deals_ask'::regclass)"
-            )
-            indexes = cur.fetchall()
-            for name, _ in indexes:
-                cur.execute(pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
-            progress = Progress("asks", ASKS)
-            for lo in range(1, ASKS + 1, CHUNK):
-                hi = min(ASKS, lo + CHUNK - 1)
-                cur.execute(_SEED_ASKS, {"lo": lo, "hi": hi, "now": params["now"]})
-                progress.show(hi)
-            step = time.perf_counter()
-            cur.execute(_SEED_TIMERS, params)
-            say(f"  {cur.rowcount:,} nudge timers in {time.perf_counter() - step:.1f}s")
-            cur.execute("SET maintenance_work_mem = '256MB'")
-            step = time.perf_counter()
-            for _, definition in indexes:
-                cur.execute(definition)
-            say(
-                f"  {len(indexes)} ask indexes built in {time.perf_counter() - step:.1f}s: "
-                + ", ".join(name for name, _ in indexes)
-            )
-            cur.execute("RESET maintenance_work_mem")
-
-            for table in ("auth_user", "stakeholders_team", "deals_deal", "deals_ask"):
-                cur.execute(
-                    pgsql.SQL(
-                        "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {}))"
-                    ).format(pgsql.Identifier(table)),
-                    [table],
-                )
-        finally:
-            cur.execute("RESET synchronous_commit")
-            if replica:
-                cur.execute("RESET session_replication_role")
-        say(f"  loaded in {time.perf_counter() - started:.1f}s; VACUUM ANALYZE …")
-        for table in (
-            "auth_user",
-            "stakeholders_team",
-            "stakeholders_profile",
-            "stakeholders_stakeholder",
-            "deals_deal",
-            "deals_ask",
-            "deals_nudgetimer",
-        ):
-            cur.execute(pgsql.SQL("VACUUM ANALYZE {}").format(pgsql.Identifier(table)))
-        cur.execute("COMMENT ON TABLE deals_ask IS %s", [SEED_VERSION])
-    say(f"  seeded in {time.perf_counter() - started:.1f}s")
+    """seeding.seed with this bench's people (the engineer among them), deals, asks and
+    timers, around the current time."""
+    seeding.seed(
+        SEED_VERSION,
+        _now(),
+        users=_SEED_USERS,
+        deals=_SEED_DEALS,
+        asks=_SEED_ASKS,
+        timers=_SEED_TIMERS,
+        params={"queue_user": QUEUE_USER, "queue_username": QUEUE_USERNAME},
+    )
 
 
 def _now():
@@ -1071,8 +830,7 @@ def profile_page(page: Page, path: str, session: str, times: int = 20) -> None:
     for _ in range(times):
         client.get(path)
     profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
+    stats = pstats.Stats(profiler)
     total = max(ct for (_, _, _, ct, _) in stats.stats.values())
     say(
         f"  cProfile, {times} requests ({total / times * 1000:.1f} ms each under the profiler, "
@@ -1081,14 +839,7 @@ def profile_page(page: Page, path: str, session: str, times: int = 20) -> None:
     say("  where the time goes (per request):")
     for label, path_end, name in _PHASES:
         # The outermost matching function: a name can be nested in itself (format).
-        ct, nc = max(
-            (
-                (ct, nc)
-                for (path_, _, func), (_, nc, _, ct, _) in stats.stats.items()
-                if path_.endswith(path_end) and (func == name or (path_ == "~" and name in func))
-            ),
-            default=(0.0, 0),
-        )
+        ct, nc = max(profile_entries(stats, path_end, name), default=(0.0, 0))
         say(
             f"    {label:<46} {ct / times * 1000:7.2f} ms {ct / total:6.1%} {nc // times:>7,} calls"
         )
@@ -1108,12 +859,7 @@ def profile_page(page: Page, path: str, session: str, times: int = 20) -> None:
         where = f"{Path(path_).relative_to(BASE_DIR)}:{line}({name})"
         say(f"    {ct / times * 1000:7.2f} ms {ct / total:6.1%} {nc // times:>7,} calls  {where}")
     say(f"  the 15 functions with the most time of their own ({times} requests):")
-    stats.strip_dirs().sort_stats("tottime").print_stats(15)
-    lines = out.getvalue().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
-    for line in lines[start:]:
-        if line.strip():
-            say("    " + line)
+    show_own_time(profiler, "    ")
 
 
 # Where a page's time goes, by the functions any page passes through (cumulative time of
@@ -1152,26 +898,14 @@ def main() -> int:
     began = time.perf_counter()
     heading("Pages under load benchmark")
     pages = [p for p in PAGES if not ONLY or p.key in ONLY]
-    seeded = prepare_database()
+    seeded = seeding.prepare_database(DATABASE_URL, SEED_VERSION)
     setup_django()
 
-    from django.core.management import call_command
-    from django.db import connection
     from django.urls import NoReverseMatch, reverse
 
-    with connection.cursor() as cur:
-        cur.execute("SHOW server_version")
-        version = cur.fetchone()[0]
-        cur.execute("SHOW shared_buffers")
-        buffers = cur.fetchone()[0]
-    say(f"  PostgreSQL {version} (shared_buffers {buffers}) at {DATABASE_URL}")
+    seeding.show_server(DATABASE_URL)
     say(f"  {cpu_check()}")
-    call_command("migrate", verbosity=0)
-    if seeded:
-        heading("Seed")
-        say(f"  reusing the seed in {_database_name()} (BENCH_RESEED=1 seeds again)")
-    else:
-        seed()
+    seeding.migrate_and_seed(DATABASE_URL, seeded, seed)
     describe_seed()
 
     heading("The queue, placed around the current time")

@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import cProfile
 import datetime as dt
-import io
 import json
 import math
 import multiprocessing
@@ -43,19 +42,20 @@ import pstats
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import psycopg2
 import redis
 from psycopg2 import sql as pgsql
+
+from bench import seeding
+from bench.output import cpu_check, heading, load, profile_entries, say, show_own_time
+from bench.seeding import ASKS, DEALS, KINDS, USERS
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dealdesk_bench"
 )
 # A Redis database nobody else uses: the bench flushes it before and after each run.
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
-RESEED = os.environ.get("BENCH_RESEED") == "1"
 PROFILE = os.environ.get("BENCH_PROFILE", "auto")
 # The machine may be shared: run the product's path this many times, report the median.
 REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
@@ -63,14 +63,10 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
 GOAL_DRAIN_S = 5.0
 GOAL_CLAIM_P95_MS = 5.0
 
-ASKS = 1_000_000
-USERS = 2_000
-DEALS = 50_000
-# Every STRIDE-th ask (by id) is one of the asks that fall due; the rest of the seed
-# never does before NOW.
-STRIDE = 40
+# Every STRIDE-th ask (by id) is one of the asks that fall due, the seed's kind 0; the
+# rest of the seed never does before NOW.
+STRIDE = KINDS
 DUE = ASKS // STRIDE
-CHUNK = 100_000
 SEED_VERSION = f"bench-sweep seed v3: {ASKS} asks, {USERS} users, {DEALS} deals"
 
 # A Wednesday afternoon, a working day in China's statutory calendar: the assignees are
@@ -82,30 +78,6 @@ NOW = dt.datetime(2026, 11, 18, 15, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
 # The due asks' deadlines passed within this many seconds before NOW.
 DUE_SPREAD_S = 1800
 
-TEAMS = (
-    (1, "Sales management", "management"),
-    (2, "Sales", "sales"),
-    (3, "Finance", "finance"),
-    (4, "Legal", "legal"),
-    (5, "Presales", "presales"),
-    (6, "Production", "production"),
-    (7, "Procurement", "procurement"),
-    (8, "After-sales", "after_sales"),
-)
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def heading(text: str) -> None:
-    say()
-    say(f"== {text} " + "=" * max(0, 76 - len(text)))
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
 
 def _percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile: the smallest value with ``share`` of them at or below."""
@@ -113,57 +85,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-# --- the database -----------------------------------------------------------------------
-
-
-def _seed_state() -> str | None:
-    """None when the database holds this seed; else why it does not."""
-    conn = psycopg2.connect(DATABASE_URL)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('deals_ask') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                return "empty"
-            cur.execute("SELECT obj_description('deals_ask'::regclass, 'pg_class')")
-            marker = cur.fetchone()[0]
-            if marker != SEED_VERSION:
-                return f"seed marker is {marker!r}"
-            cur.execute(
-                "SELECT (SELECT count(*) FROM deals_ask), (SELECT count(*) FROM auth_user),"
-                " (SELECT count(*) FROM deals_deal)"
-            )
-            counts = cur.fetchone()
-            if counts != (ASKS, USERS, DEALS):
-                return f"row counts are {counts}"
-            return None
-    finally:
-        conn.close()
-
-
-def prepare_database() -> bool:
-    """Make sure the bench database exists; True when it already holds the seed."""
-    name = urlsplit(DATABASE_URL).path.lstrip("/")
-    admin = psycopg2.connect(_with_database(DATABASE_URL, "postgres"))
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            exists = cur.fetchone() is not None
-            reason = _seed_state() if exists else "missing"
-            if reason is None and not RESEED:
-                return True
-            if exists and (reason != "empty" or RESEED):
-                say(f"Database {name}: {'BENCH_RESEED=1' if RESEED else reason}; recreating it.")
-                cur.execute(
-                    pgsql.SQL("DROP DATABASE {} WITH (FORCE)").format(pgsql.Identifier(name))
-                )
-                exists = False
-            if not exists:
-                say(f"Database {name}: creating it.")
-                cur.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-    finally:
-        admin.close()
-    return False
+# --- the broker and Django -------------------------------------------------------------
 
 
 def broker_reachable() -> bool:
@@ -194,25 +116,7 @@ def setup_django(use_broker: bool) -> None:
 # --- seeding ----------------------------------------------------------------------------
 
 
-class Progress:
-    def __init__(self, label: str, total: int):
-        self.label, self.total = label, total
-        self.started = time.perf_counter()
-
-    def show(self, done: int) -> None:
-        seconds = time.perf_counter() - self.started
-        say(
-            f"  {self.label:<13} {done:>9,} / {self.total:<9,} "
-            f"{done / max(seconds, 1e-9):>9,.0f} rows/s  {seconds:6.1f}s"
-        )
-
-
-_ASK_TYPES = (
-    "ARRAY['margin_review', 'contract_review', 'solution', 'bid_document', 'quote', 'demo',"
-    " 'production_slot', 'approval', 'sourcing', 'other']"
-)
-
-# One ask per g. k = g mod 40 picks its kind:
+# The kinds of ask (k = g mod 40, seeding.asks_sql):
 #   0      the asks that fall due (reset() puts them at the breach step before each run)
 #   1-2    proposed, response clock running, respond_by within the next 4 hours
 #   3-4    agreed / in progress, the reminder 10 minutes to 14 days away
@@ -221,88 +125,41 @@ _ASK_TYPES = (
 #   7      waiting on the requester (clock paused), 8 delivered: no next nudge
 #   9-39   closed: done 80%, cancelled 15%, declined 5%
 # So ~175,000 asks sit in the partial index, ~25,000 of them due at NOW.
-_SEED_ASKS = f"""
-WITH members AS (
-    SELECT team_id, array_agg(user_id ORDER BY user_id) AS ids
-    FROM stakeholders_profile
-    WHERE team_id >= 3 AND user_id > 8
-    GROUP BY team_id
-)
-INSERT INTO deals_ask (
-    id, deal_id, requester_id, team_id, assignee_id, ask_type, title, deliverable, details,
-    purpose, audience, basis, basis_verified, links, status, proposed_due_at, counter_due_at,
-    agreed_due_at, resume_status, waiting_since, created_at, updated_at, responded_at,
-    started_at, delivered_at, closed_at, delivery_note, delivery_link, decline_reason,
-    respond_by, ladder_clock, ladder_cycle, ladder_started_at, snoozed_until
-)
-SELECT
-    g,
-    1 + mod(g * 7919, {DEALS}),
-    10 + 5 * mod(g / 3, 398),
-    m.team_id,
-    CASE WHEN k <= 8 AND mod(j, 25) = 0 THEN NULL
-         ELSE m.ids[1 + mod(g / 11, cardinality(m.ids))] END,
-    ({_ASK_TYPES})[1 + mod(g, 10)],
-    'Ask ' || g,
-    'The deliverable, as the requester wrote it.',
-    'Key details: scope, figures, the customer''s constraints.',
-    'Why it matters to the deal.',
-    'internal', '', false, '',
-    s.status,
-    c.created + interval '5 days',
-    CASE WHEN s.status = 'countered' THEN d.agreed + interval '3 days' END,
-    d.agreed,
-    CASE s.status WHEN 'countered' THEN 'agreed' WHEN 'waiting' THEN 'in_progress' ELSE '' END,
-    CASE WHEN s.status = 'waiting' THEN t - interval '1 hour' END,
-    c.created,
-    coalesce(d.closed, t - interval '1 hour'),
-    CASE WHEN s.status NOT IN ('proposed', 'cancelled') THEN c.created + interval '1 hour' END,
-    CASE WHEN s.status IN ('in_progress', 'waiting', 'delivered', 'done')
-         THEN c.created + interval '2 hours' END,
-    CASE WHEN s.status = 'delivered' THEN t - interval '2 hours'
-         WHEN s.status = 'done' THEN c.created + interval '4 days' END,
-    d.closed,
-    '', '',
-    CASE WHEN s.status = 'declined' THEN 'Outside our scope.' ELSE '' END,
-    CASE WHEN k IN (1, 2) THEN t + make_interval(mins => (5 + mod(j, 240))::int)
-         ELSE c.created + interval '4 hours' END,
-    CASE WHEN k IN (1, 2) THEN 'response' WHEN k IN (0, 3, 4, 5, 6) THEN 'delivery' ELSE '' END,
-    CASE WHEN d.agreed IS NULL THEN 0 ELSE 1 END,
-    CASE WHEN d.agreed IS NOT NULL THEN c.created + interval '1 hour' END,
-    NULL
-FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS g
-CROSS JOIN LATERAL (
-    SELECT mod(g, {STRIDE}) AS k, g / {STRIDE} AS j, %(now)s::timestamptz AS t
-) AS x
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN k IN (0, 3) THEN 'agreed'
+_SEED_ASKS = seeding.asks_sql(
+    statuses="""WHEN k IN (0, 3) THEN 'agreed'
                 WHEN k IN (4, 5) THEN 'in_progress'
-                WHEN k IN (1, 2) THEN 'proposed'
-                WHEN k = 6 THEN 'countered'
-                WHEN k = 7 THEN 'waiting'
-                WHEN k = 8 THEN 'delivered'
-                WHEN mod(j, 20) < 16 THEN 'done'
-                WHEN mod(j, 20) < 19 THEN 'cancelled'
-                ELSE 'declined' END AS status
-) AS s
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN k IN (1, 2) THEN t - make_interval(mins => (10 + mod(j, 60))::int)
-                WHEN k <= 8 THEN t - make_interval(days => (2 + mod(j, 20))::int)
-                ELSE t - make_interval(days => (30 + mod(j, 1000))::int) END AS created
-) AS c
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN k IN (0, 3, 4, 6)
+                WHEN k IN (1, 2) THEN 'proposed'""",
+    created="WHEN k IN (1, 2) THEN t - make_interval(mins => (10 + mod(j, 60))::int)",
+    agreed="""WHEN k IN (0, 3, 4, 6)
                 THEN t + interval '1 day 10 minutes' + make_interval(mins => mod(j, 20160)::int)
-                WHEN k = 5 THEN t - make_interval(mins => (60 + mod(j, 420))::int)
-                WHEN k = 7 THEN t + interval '3 days'
-                WHEN k = 8 THEN t - interval '1 day'
-                WHEN s.status = 'done' THEN c.created + interval '5 days' END AS agreed,
-           CASE WHEN k > 8 THEN c.created + CASE s.status WHEN 'done' THEN interval '6 days'
-                                                        WHEN 'cancelled' THEN interval '2 days'
-                                                        ELSE interval '1 hour' END END AS closed
-) AS d
-JOIN members AS m ON m.team_id = 3 + mod(g / 7, 6)
-"""  # noqa: S608 (constants only; values go in as parameters)
+                WHEN k = 5 THEN t - make_interval(mins => (60 + mod(j, 420))::int)""",
+    audience="'internal'",
+    respond_by="""CASE WHEN k IN (1, 2) THEN t + make_interval(mins => (5 + mod(j, 240))::int)
+         ELSE c.created + interval '4 hours' END""",
+    ladder_clock="""CASE WHEN k IN (1, 2) THEN 'response' WHEN k IN (0, 3, 4, 5, 6) THEN 'delivery'
+         ELSE '' END""",
+)
+
+# One in 25 has no email address.
+_SEED_USERS = (
+    "INSERT INTO auth_user (id, password, is_superuser, username, first_name,"
+    " last_name, email, is_staff, is_active, date_joined)"
+    " SELECT g, '!', false, 'bench' || g, 'Bench', 'Person ' || g,"
+    " CASE WHEN mod(g, 25) = 0 THEN '' ELSE 'bench' || g || '@example.com' END,"
+    " false, true, %(now)s FROM generate_series(1, %(users)s) AS g"
+)
+
+_SEED_DEALS = (
+    "INSERT INTO deals_deal (id, customer, title, amount, currency, stage,"
+    " why_it_matters, reference_customer, follow_on_phases, demonstration_value,"
+    " created_at, updated_at, owner_id)"
+    " SELECT g, 'Customer ' || mod(g, 5000), 'Deal ' || g, mod(g, 1000) * 10000,"
+    " 'CNY', (ARRAY['lead', 'opportunity', 'expectations', 'value', 'success',"
+    " 'won', 'lost'])[1 + mod(g, 7)], '', mod(g, 13) = 0, mod(g, 17) = 0,"
+    " mod(g, 19) = 0, %(now)s - make_interval(days => mod(g, 900)::int),"
+    " %(now)s - make_interval(days => mod(g, 30)::int), 10 + 5 * mod(g, 398)"
+    " FROM generate_series(1, %(deals)s) AS g"
+)
 
 # Each open ask's nudge timer: when its next ladder step fires (none while it waits on
 # the requester or is delivered).
@@ -323,142 +180,15 @@ WHERE k <= 8
 
 
 def seed() -> None:
-    """Teams with leads, people with profiles and managers, deals with a manager on one
-    in ten, and the asks; all in SQL, in chunks, printing progress."""
-    from django.db import DatabaseError, connection
-
-    heading(f"Seeding {ASKS:,} asks (once; later runs reuse them)")
-    started = time.perf_counter()
-    params = {"now": NOW, "users": USERS, "deals": DEALS}
-    with connection.cursor() as cur:
-        cur.execute("SET synchronous_commit = off")
-        replica = True
-        try:
-            # The rows are consistent by construction: as a superuser, skip the deferred
-            # foreign-key checks (a commit per chunk would run 400,000 of them).
-            cur.execute("SET session_replication_role = replica")
-        except DatabaseError:
-            replica = False
-            say("  (not a superuser: foreign keys are checked while seeding, which is slower)")
-        try:
-            progress = Progress("teams", len(TEAMS))
-            for pk, name, function in TEAMS:
-                cur.execute(
-                    "INSERT INTO stakeholders_team (id, name, function, time_zone,"
-                    " workday_start, workday_end, working_weekdays, statutory_calendar,"
-                    " response_hours, turnaround_hours) VALUES"
-                    " (%s, %s, %s, 'Asia/Shanghai', '09:00', '18:00', '12345', true, 4, 16)",
-                    [pk, name, function],
-                )
-            progress.show(len(TEAMS))
-
-            progress = Progress("users", USERS)
-            # One in 25 has no email address; user t leads team t (1 heads them all).
-            cur.execute(
-                "INSERT INTO auth_user (id, password, is_superuser, username, first_name,"
-                " last_name, email, is_staff, is_active, date_joined)"
-                " SELECT g, '!', false, 'bench' || g, 'Bench', 'Person ' || g,"
-                " CASE WHEN mod(g, 25) = 0 THEN '' ELSE 'bench' || g || '@example.com' END,"
-                " false, true, %(now)s FROM generate_series(1, %(users)s) AS g",
-                params,
-            )
-            cur.execute("UPDATE stakeholders_team SET lead_id = id")
-            progress.show(USERS)
-
-            progress = Progress("profiles", USERS)
-            # Sales reps (g mod 5 in 0, 1) ask; the other teams do the work. Each person
-            # reports to their team's lead, the leads to user 1. One in ten turned email
-            # off; 2% sit in Los Angeles (asleep at NOW), 2% in Berlin.
-            cur.execute(
-                "INSERT INTO stakeholders_profile (user_id, team_id, manager_id, job_title,"
-                " time_zone, language, email_notifications)"
-                " SELECT g, t.team_id,"
-                " CASE WHEN g = 1 THEN NULL WHEN g <= 8 THEN 1 ELSE t.team_id END, '',"
-                " CASE mod(g, 50) WHEN 7 THEN 'America/Los_Angeles'"
-                " WHEN 9 THEN 'Europe/Berlin' ELSE 'Asia/Shanghai' END,"
-                " '', mod(g, 10) <> 3"
-                " FROM generate_series(1, %(users)s) AS g"
-                " CROSS JOIN LATERAL (SELECT CASE WHEN g <= 8 THEN g"
-                " WHEN mod(g, 5) IN (0, 1) THEN 2 ELSE 3 + mod(g, 6) END AS team_id) AS t",
-                params,
-            )
-            progress.show(USERS)
-
-            progress = Progress("deals", DEALS)
-            cur.execute(
-                "INSERT INTO deals_deal (id, customer, title, amount, currency, stage,"
-                " why_it_matters, reference_customer, follow_on_phases, demonstration_value,"
-                " created_at, updated_at, owner_id)"
-                " SELECT g, 'Customer ' || mod(g, 5000), 'Deal ' || g, mod(g, 1000) * 10000,"
-                " 'CNY', (ARRAY['lead', 'opportunity', 'expectations', 'value', 'success',"
-                " 'won', 'lost'])[1 + mod(g, 7)], '', mod(g, 13) = 0, mod(g, 17) = 0,"
-                " mod(g, 19) = 0, %(now)s - make_interval(days => mod(g, 900)::int),"
-                " %(now)s - make_interval(days => mod(g, 30)::int), 10 + 5 * mod(g, 398)"
-                " FROM generate_series(1, %(deals)s) AS g",
-                params,
-            )
-            progress.show(DEALS)
-
-            progress = Progress("stakeholders", DEALS // 10)
-            cur.execute(
-                "INSERT INTO stakeholders_stakeholder (deal_id, user_id, role, note, added_at)"
-                " SELECT g, CASE WHEN mod(g, 20) = 0 THEN 1 ELSE 2 END, 'manager', '',"
-                " %(now)s FROM generate_series(10, %(deals)s, 10) AS g",
-                params,
-            )
-            progress.show(DEALS // 10)
-
-            # Building the ask indexes once after the load beats updating them per row.
-            cur.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'deals_ask'"
-                " AND indexname NOT IN (SELECT conname FROM pg_constraint"
-                " WHERE conrelid = 'deals_ask'::regclass)"
-            )
-            indexes = cur.fetchall()
-            for name, _ in indexes:
-                cur.execute(pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
-            progress = Progress("asks", ASKS)
-            for lo in range(1, ASKS + 1, CHUNK):
-                hi = min(ASKS, lo + CHUNK - 1)
-                cur.execute(_SEED_ASKS, {"lo": lo, "hi": hi, "now": NOW})
-                progress.show(hi)
-            started_timers = time.perf_counter()
-            cur.execute(_SEED_TIMERS, {"now": NOW})
-            say(f"  {cur.rowcount:,} nudge timers in {time.perf_counter() - started_timers:.1f}s")
-            cur.execute("SET maintenance_work_mem = '256MB'")
-            building = time.perf_counter()
-            for _, definition in indexes:
-                cur.execute(definition)
-            say(
-                f"  {len(indexes)} ask indexes built in {time.perf_counter() - building:.1f}s: "
-                + ", ".join(name for name, _ in indexes)
-            )
-            cur.execute("RESET maintenance_work_mem")
-
-            for table in ("auth_user", "stakeholders_team", "deals_deal", "deals_ask"):
-                cur.execute(
-                    pgsql.SQL(
-                        "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {}))"
-                    ).format(pgsql.Identifier(table)),
-                    [table],
-                )
-        finally:
-            cur.execute("RESET synchronous_commit")
-            if replica:
-                cur.execute("RESET session_replication_role")
-        loaded = time.perf_counter() - started
-        say(f"  loaded in {loaded:.1f}s; VACUUM ANALYZE (hint bits, visibility map) …")
-        for table in (
-            "auth_user",
-            "stakeholders_team",
-            "stakeholders_profile",
-            "stakeholders_stakeholder",
-            "deals_deal",
-            "deals_ask",
-        ):
-            cur.execute(pgsql.SQL("VACUUM ANALYZE {}").format(pgsql.Identifier(table)))
-        cur.execute("COMMENT ON TABLE deals_ask IS %s", [SEED_VERSION])
-    say(f"  seeded in {time.perf_counter() - started:.1f}s")
+    """seeding.seed with this bench's people, deals, asks and timers, at NOW."""
+    seeding.seed(
+        SEED_VERSION,
+        NOW,
+        users=_SEED_USERS,
+        deals=_SEED_DEALS,
+        asks=_SEED_ASKS,
+        timers=_SEED_TIMERS,
+    )
 
 
 def describe_seed() -> None:
@@ -716,23 +446,6 @@ def run_single(hand_over) -> tuple[float, object, StatementTimer]:
     return seconds, report, timer
 
 
-def cpu_check() -> str:
-    """A yardstick for comparing machines: the same pure-Python loop everywhere."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(5_000_000):
-        total += i
-    seconds = time.perf_counter() - started
-    return (
-        f"{os.cpu_count()} CPU cores; CPU check: 5M Python loop steps in {seconds:.2f} s; {load()}"
-    )
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
-
-
 def claim_alone(times: int = 200) -> list[float]:
     """The claim query by itself, as one sweep batch sends it (500 due timers locked
     with SKIP LOCKED, then the transaction ends), ``times`` times over the same 25,000
@@ -842,23 +555,25 @@ def run_dual(use_broker: bool) -> tuple[float, list[dict]]:
     return wall, outcome
 
 
-# Where the time goes, by the functions that make up a sweep (cumulative seconds).
+# Where the time goes, by the functions that make up a sweep (cumulative seconds): most
+# are in the product's sweep module.
+_SWEEP = "deals/sweep.py"
 _PHASES = (
-    ("sweep(), all of it", "deals/sweep.py", "sweep"),
-    ("  claim: SELECT id … FOR UPDATE SKIP LOCKED", "deals/sweep.py", "claim"),
-    ("  _advance: which steps fire", "deals/sweep.py", "_advance"),
+    ("sweep(), all of it", _SWEEP, "sweep"),
+    ("  claim: SELECT id … FOR UPDATE SKIP LOCKED", _SWEEP, "claim"),
+    ("  _advance: which steps fire", _SWEEP, "_advance"),
     ("    fire_at (ladder maths)", "deals/escalation.py", "fire_at"),
     ("    add_working_time (calendar)", "deals/calendar.py", "add_working_time"),
-    ("  _People: profiles and managers", "deals/sweep.py", "__init__"),
-    ("  _record: nudges, events, deliveries", "deals/sweep.py", "_record"),
-    ("    recipients", "deals/sweep.py", "recipients"),
-    ("    quiet_until (recipient's hours)", "deals/sweep.py", "quiet_until"),
+    ("  _People: profiles and managers", _SWEEP, "__init__"),
+    ("  _record: nudges, events, deliveries", _SWEEP, "_record"),
+    ("    recipients", _SWEEP, "recipients"),
+    ("    quiet_until (recipient's hours)", _SWEEP, "quiet_until"),
     ("    json.dumps (event data)", "json/__init__.py", "dumps"),
-    ("    _insert (multi-row INSERTs)", "deals/sweep.py", "_insert"),
-    ("      _adapt (datetime to SQL)", "deals/sweep.py", "_adapt"),
-    ("  _save_asks: UPDATE … FROM VALUES", "deals/sweep.py", "_save_asks"),
-    ("  enqueue_sends: hand-over to Celery", "deals/sweep.py", "enqueue_sends"),
-    ("  requeue_lost", "deals/sweep.py", "requeue_lost"),
+    ("    _insert (multi-row INSERTs)", _SWEEP, "_insert"),
+    ("      _adapt (datetime to SQL)", _SWEEP, "_adapt"),
+    ("  _save_asks: UPDATE … FROM VALUES", _SWEEP, "_save_asks"),
+    ("  enqueue_sends: hand-over to Celery", _SWEEP, "enqueue_sends"),
+    ("  requeue_lost", _SWEEP, "requeue_lost"),
     ("psycopg2 execute (encode params + PostgreSQL)", "~", "execute' of 'psycopg2"),
     ("psycopg2 commit", "~", "commit' of 'psycopg2"),
 )
@@ -872,33 +587,16 @@ def profile_drain(hand_over) -> None:
     product.sweep(NOW, hand_over=hand_over)
     profiler.disable()
     stats = pstats.Stats(profiler)
-    total = next(
-        ct
-        for (path, _, name), (_, _, _, ct, _) in stats.stats.items()
-        if path.endswith("deals/sweep.py") and name == "sweep"
-    )
+    total = next(ct for ct, _ in profile_entries(stats, _SWEEP, "sweep"))
     say("  (cProfile slows Python down, so shares matter more than seconds)")
     for label, path_end, name in _PHASES:
-        seconds = sum(
-            ct
-            for (path, _, func), (_, _, _, ct, _) in stats.stats.items()
-            if path.endswith(path_end) and (func == name or (path == "~" and name in func))
-        )
-        calls = sum(
-            nc
-            for (path, _, func), (_, nc, _, _, _) in stats.stats.items()
-            if path.endswith(path_end) and (func == name or (path == "~" and name in func))
-        )
+        entries = profile_entries(stats, path_end, name)
+        seconds = sum(ct for ct, _ in entries)
+        calls = sum(nc for _, nc in entries)
         say(f"  {label:<44} {seconds:7.2f}s {seconds / total:6.1%}  {calls:>9,} calls")
     say()
     say("  the 15 functions with the most time of their own:")
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(15)
-    lines = out.getvalue().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
-    for line in lines[start:]:
-        if line.strip():
-            say("  " + line)
+    show_own_time(profiler, "  ")
 
 
 # --- main -------------------------------------------------------------------------------
@@ -908,20 +606,12 @@ def main() -> int:
     began = time.perf_counter()
     heading("Escalation sweep benchmark")
     use_broker = broker_reachable()
-    seeded = prepare_database()
+    seeded = seeding.prepare_database(DATABASE_URL, SEED_VERSION)
     setup_django(use_broker)
-
-    from django.core.management import call_command
-    from django.db import connection
 
     from deals import sweep as product
 
-    with connection.cursor() as cur:
-        cur.execute("SHOW server_version")
-        version = cur.fetchone()[0]
-        cur.execute("SHOW shared_buffers")
-        buffers = cur.fetchone()[0]
-    say(f"  PostgreSQL {version} (shared_buffers {buffers}) at {DATABASE_URL}")
+    seeding.show_server(DATABASE_URL)
     say(
         f"  NOW = {NOW.astimezone(SHANGHAI):%a %Y-%m-%d %H:%M} in Shanghai (passed in UTC); "
         f"batch {product.BATCH_SIZE}"
@@ -934,15 +624,7 @@ def main() -> int:
         say(f"  hand-over: NONE, no Redis at {BROKER_URL!r}: deliveries stay pending and the")
         say("  enqueue cost is not measured (set BENCH_BROKER_URL to a free Redis database)")
         hand_over = None
-    call_command("migrate", verbosity=0)
-    if seeded:
-        heading("Seed")
-        say(
-            f"  reusing the seed in {urlsplit(DATABASE_URL).path.lstrip('/')} "
-            "(BENCH_RESEED=1 seeds again)"
-        )
-    else:
-        seed()
+    seeding.migrate_and_seed(DATABASE_URL, seeded, seed)
     describe_seed()
     step = breach_index()
     say(
