@@ -10,8 +10,11 @@ from .models import (
     ChatWebhook,
     Deal,
     DealEvent,
+    DealUpdate,
     Delivery,
     DeliveryStatus,
+    DigestSent,
+    Huddle,
     LadderStep,
     Milestone,
     Nudge,
@@ -234,3 +237,30 @@ class NudgeTimerAdmin(ReadOnlyTimelineAdmin):
     list_filter = [("next_nudge_at", admin.EmptyFieldListFilter), "next_nudge_at"]
     search_fields = ["ask__title"]
     list_select_related = ["ask"]
+
+
+@admin.register(Huddle)
+class HuddleAdmin(admin.ModelAdmin):
+    list_display = ["scheduled_at", "agenda", "convened_by", "outcome_owner"]
+    list_filter = ["scheduled_at"]
+    search_fields = ["agenda", "outcome", "convened_by__username"]
+    list_select_related = ["convened_by", "outcome_owner"]
+    autocomplete_fields = ["asks", "participants", "convened_by", "outcome_owner"]
+
+
+@admin.register(DealUpdate)
+class DealUpdateAdmin(admin.ModelAdmin):
+    list_display = ["week", "deal", "author", "help_ask"]
+    list_filter = ["week"]
+    search_fields = ["deal__customer", "deal__title", "author__username", "help_needed"]
+    list_select_related = ["deal", "author", "help_ask"]
+    autocomplete_fields = ["deal", "author", "help_ask"]
+
+
+@admin.register(DigestSent)
+class DigestSentAdmin(admin.ModelAdmin):
+    list_display = ["week", "manager", "sent_at"]
+    list_filter = ["week"]
+    list_select_related = ["manager"]
+    search_fields = ["manager__username", "manager__first_name"]
+    raw_id_fields = ["manager"]

@@ -183,6 +183,12 @@ class Nudge(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.ask_id}"
 
+    @property
+    def topic(self) -> str:
+        """For a nudge sent by hand, what it is about ("nudge", "reassigned", "extended",
+        "snoozed", "convened", "outcome": deals/interventions.py); empty for the ladder's."""
+        return self.step_code.split(":", 1)[0] if self.kind == StepKind.MANUAL else ""
+
 
 class Provider(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk")

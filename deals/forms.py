@@ -320,3 +320,80 @@ class WebhookForm(forms.Form):
         self.fields["team"].queryset = Team.objects.filter(pk__in=[t.pk for t in teams])
         if not teams:
             del self.fields["team"]
+
+
+# --- the manager's board ---------------------------------------------------------------
+
+
+class BoardFilterForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why"), required=False)
+    team = forms.IntegerField(label=_("Department"), required=False, min_value=1)
+    person = forms.IntegerField(label=_("Person"), required=False, min_value=1)
+    group = forms.ChoiceField(label=_("Group by"), required=False)
+
+    def __init__(self, *args, reasons=(), groupings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", _("Every reason")), *reasons]
+        self.fields["group"].choices = list(groupings)
+
+    def value(self, name, default=None):
+        return getattr(self, "cleaned_data", {}).get(name) or default
+
+
+INTERVENTIONS = {
+    "extend": _("Extend the deadline"),
+    "reassign": _("Reassign"),
+    "snooze": _("Snooze escalation"),
+    "nudge": _("Nudge now"),
+    "convene": _("Convene a huddle"),
+}
+
+
+class InterventionForm(forms.Form):
+    """One intervention on one or more asks; the fields follow the kind."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("It goes on each ask's timeline and to the people told."),
+    )
+
+    def __init__(self, *args, kind: str, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind == "extend":
+            self.fields["due_at"] = due_field(_("New deadline"))
+        elif kind == "reassign":
+            members = people().filter(profile__team=team) if team is not None else people().none()
+            self.fields["assignee"] = PersonChoiceField(
+                label=_("Give it to"), queryset=members, empty_label=None
+            )
+        elif kind == "snooze":
+            self.fields["until"] = due_field(
+                _("Hold escalation until"),
+                required=False,
+                help_text=_("Leave empty to lift a snooze now."),
+            )
+        elif kind == "nudge":
+            self.fields["reason"].label = _("Your message")
+        elif kind == "convene":
+            self.fields["reason"].label = _("The blocking point (the agenda)")
+            self.fields["scheduled_at"] = due_field(_("When"))
+            self.fields["place"] = forms.CharField(
+                label=_("Where"),
+                required=False,
+                max_length=200,
+                help_text=_("A room, or a meeting link."),
+            )
+        # The reason last: it reads as "why" after "what".
+        self.order_fields([name for name in self.fields if name != "reason"] + ["reason"])
+
+
+class HuddleOutcomeForm(forms.Form):
+    outcome = forms.CharField(label=_("What was decided"), widget=forms.Textarea(attrs={"rows": 3}))
+    owner = PersonChoiceField(label=_("Who owns it"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, huddle=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = huddle.participants.select_related("profile__team") if huddle else people().none()
+        self.fields["owner"].queryset = qs

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import Function
 
-# The escalation engine's models live in their own module; importing them here is what
-# registers them with the deals app.
+# The escalation engine's and the managers' models live in modules of their own;
+# importing them here is what registers them with the deals app.
 from .escalation_models import (  # noqa: F401
     LADDER_STEP_FIELDS,
     Anchor,
@@ -25,6 +25,7 @@ from .escalation_models import (  # noqa: F401
     RecipientRole,
     StepKind,
 )
+from .manager_models import DealUpdate, DigestSent, Huddle  # noqa: F401
 
 
 class Stage(models.TextChoices):
@@ -492,6 +493,9 @@ class EventKind(models.TextChoices):
     COMMENTED = "commented", _("commented")
     THANKED = "thanked", _("said thank you")
     SNOOZED = "snoozed", _("snoozed escalation")
+    EXTENDED = "extended", _("extended the deadline")
+    CONVENED = "convened", _("called a huddle")
+    HUDDLE_OUTCOME = "huddle_outcome", _("recorded the huddle's outcome")
 
 
 class AppendOnlyError(Exception):

@@ -73,6 +73,68 @@ class NudgeText:
     convene: bool
 
 
+def _intervention(nudge, values: dict, zone: str) -> tuple[str, list[str], str]:
+    """A manager's intervention (deals/interventions.py), worded for this reader: the
+    step code says which, and what it carries (a huddle's id) is read now, so times are
+    in the reader's zone and words in their language."""
+    from .manager_models import Huddle
+
+    topic, _sep, rest = nudge.step_code.partition(":")
+    ask = nudge.ask
+    url = absolute_url(reverse("ask_detail", args=[ask.pk]))
+    reason = nudge.note
+    lines: list[str] = []
+
+    def local(moment) -> str:
+        with timezone.override(zone):
+            return date_format(timezone.localtime(moment), "D Y-m-d H:i")
+
+    if topic == "reassigned":
+        subject = _("%(sender)s reassigned “%(title)s”") % values
+        lines.append(_("It is now with %(doer)s.") % values)
+    elif topic == "extended":
+        subject = _("%(sender)s extended the deadline of “%(title)s”") % values
+        lines.append(_("The new deadline is %(when)s.") % {"when": local(nudge.due_at)})
+    elif topic == "snoozed":
+        subject = _("%(sender)s changed the escalation of “%(title)s”") % values
+        until = ask.snoozed_until
+        if until is not None:
+            lines.append(_("No nudges go out until %(when)s.") % {"when": local(until)})
+        else:
+            lines.append(_("Escalation runs again."))
+    elif topic in ("convened", "outcome"):
+        huddle_id = rest.split(":", 1)[0]
+        huddle = (
+            Huddle.objects.select_related("outcome_owner").filter(pk=huddle_id).first()
+            if huddle_id.isdigit()
+            else None
+        )
+        if huddle is not None:
+            # Every participant may open the huddle; not every one may open this ask.
+            url = absolute_url(reverse("huddle_detail", args=[huddle.pk]))
+        if topic == "convened":
+            subject = _("%(sender)s called a huddle on “%(title)s”") % values
+            if huddle is not None:
+                where = f" · {huddle.place}" if huddle.place else ""
+                lines.append(
+                    _("When: %(when)s%(where)s")
+                    % {"when": local(huddle.scheduled_at), "where": where}
+                )
+            lines.append(_("The blocking point: %(agenda)s") % {"agenda": reason})
+            reason = ""
+        else:
+            subject = _("Huddle outcome on “%(title)s”") % values
+            if huddle is not None and huddle.outcome_owner is not None:
+                lines.append(
+                    _("Owned by %(owner)s.") % {"owner": display_name(huddle.outcome_owner)}
+                )
+    else:
+        subject = _("%(sender)s nudged you about “%(title)s”") % values
+    if reason:
+        lines.append(reason)
+    return subject, lines, url
+
+
 def describe(delivery: Delivery, *, zone: str, now: dt.datetime | None = None) -> NudgeText:
     """What ``delivery``'s recipient reads, in the active language and in ``zone``."""
     nudge = delivery.nudge
@@ -98,10 +160,17 @@ def describe(delivery: Delivery, *, zone: str, now: dt.datetime | None = None) -
     unassigned = ask.assignee_id is None
     lines: list[str] = []
     if nudge.kind == K.MANUAL:
-        subject = _("%(sender)s nudged you about “%(title)s”") % values
-        if nudge.note:
-            lines.append(nudge.note)
-    elif nudge.kind == K.REMINDER:
+        subject, lines, url = _intervention(nudge, values, zone)
+        lines.append(
+            _("Deal: %(customer)s · %(deal)s · %(amount)s")
+            % {
+                "customer": ask.deal.customer,
+                "deal": ask.deal.title,
+                "amount": money(ask.deal.amount, ask.deal.currency),
+            }
+        )
+        return NudgeText(subject, tuple(lines), url, False)
+    if nudge.kind == K.REMINDER:
         subject = _("Reminder: “%(title)s” is due %(when)s") % values
         lines.append(_("Agreed with %(requester)s; %(left)s of working time left.") % values)
     elif response and role == R.REQUESTER:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
+
 from stakeholders.models import Team
 
 from .models import CLOSED_STATUSES, AskStatus, Milestone
@@ -32,6 +34,9 @@ _ASK_COLUMNS = (
     "agreed_due_at",
     "created_at",
     "responded_at",
+    "waiting_since",
+    "respond_by",
+    "updated_at",
     "nudge_timer__escalation_level",
 )
 _DEAL_COLUMNS = (
@@ -46,6 +51,7 @@ _DEAL_COLUMNS = (
     "deal__demonstration_value",
 )
 _PERSON_COLUMNS = ("requester__username", "requester__first_name", "requester__last_name")
+_ASSIGNEE_COLUMNS = ("assignee__username", "assignee__first_name", "assignee__last_name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +108,19 @@ class QueueAsk:
         "deal",
         "deal_id",
         "escalation_level",
+        "extra",
         "pk",
         "proposed_due_at",
         "requester",
         "requester_id",
+        "respond_by",
         "responded_at",
         "status",
         "team",
         "team_id",
         "title",
+        "updated_at",
+        "waiting_since",
     )
 
     @property
@@ -134,11 +144,19 @@ class QueueAsk:
         return f"<QueueAsk {self.pk}: {self.title}>"
 
 
-def read_asks(asks, *, statuses, assignee=None, known_teams=()) -> list[QueueAsk]:
+def read_asks(
+    asks, *, statuses, assignee=None, known_teams=(), assignees=False, extra=()
+) -> list[QueueAsk]:
     """The asks of ``asks`` (a queryset) in ``statuses``, with their deals, requesters,
     undelivered milestones and teams: two queries, and a third for teams not in
-    ``known_teams``. ``assignee`` is attached to the asks that are theirs."""
+    ``known_teams``. ``assignee`` is attached to the asks that are theirs; with
+    ``assignees``, every ask's assignee is read too (a board of many people's asks).
+    ``extra`` names annotations of ``asks`` to read into ``ask.extra``."""
     columns = (*_ASK_COLUMNS, *_DEAL_COLUMNS, *_PERSON_COLUMNS)
+    if assignees:
+        columns += _ASSIGNEE_COLUMNS
+    columns += tuple(extra)
+    tail = len(columns) - len(extra)
     rows = list(asks.filter(status__in=statuses).values_list(*columns))
     deals: dict = {}
     people: dict = {}
@@ -161,6 +179,9 @@ def read_asks(asks, *, statuses, assignee=None, known_teams=()) -> list[QueueAsk
             ask.agreed_due_at,
             ask.created_at,
             ask.responded_at,
+            ask.waiting_since,
+            ask.respond_by,
+            ask.updated_at,
             level,
         ) = row[:width]
         ask.escalation_level = level or 0
@@ -170,15 +191,28 @@ def read_asks(asks, *, statuses, assignee=None, known_teams=()) -> list[QueueAsk
         ask.deal = deal
         person = people.get(ask.requester_id)
         if person is None:
-            person = people[ask.requester_id] = Person(ask.requester_id, *row[width + 9 :])
+            person = people[ask.requester_id] = Person(
+                ask.requester_id, *row[width + 9 : width + 12]
+            )
         ask.requester = person
-        ask.assignee = assignee if assignee is not None and ask.assignee_id == assignee.pk else None
+        if assignees and ask.assignee_id is not None:
+            person = people.get(ask.assignee_id)
+            if person is None:
+                person = people[ask.assignee_id] = Person(
+                    ask.assignee_id, *row[width + 12 : width + 15]
+                )
+            ask.assignee = person
+        elif assignee is not None and ask.assignee_id == assignee.pk:
+            ask.assignee = assignee
+        else:
+            ask.assignee = None
         ask._prefetched_objects_cache = {"milestones": []}
+        ask.extra = dict(zip(extra, row[tail:], strict=True))
         result.append(ask)
     if result:
         by_id = {ask.pk: ask for ask in result}
         milestones = (
-            Milestone.objects.filter(ask_id__in=by_id, delivered_at__isnull=True)
+            with_ids(Milestone.objects.filter(delivered_at__isnull=True), "ask_id", list(by_id))
             .order_by("position")
             .values_list("ask_id", "position", "label", "due_at", "delivered_at")
         )
@@ -191,3 +225,13 @@ def read_asks(asks, *, statuses, assignee=None, known_teams=()) -> list[QueueAsk
     for ask in result:
         ask.team = teams[ask.team_id]
     return result
+
+
+def with_ids(qs, column: str, ids: list[int]):
+    """``qs`` narrowed to rows whose ``column`` is one of ``ids``. On PostgreSQL the ids
+    go as one array parameter (``= ANY(%s)``): Django prepares an IN list value by value,
+    which for a few hundred ids costs more than the query."""
+    if connection.vendor != "postgresql":
+        return qs.filter(**{f"{column}__in": ids})
+    table = qs.model._meta.db_table
+    return qs.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[ids])  # noqa: S610

@@ -305,7 +305,9 @@ _HEADER_SQL = """
         COUNT(*) FILTER (WHERE status <> %s AND due > %s AND due < %s),
         COUNT(*),
         (SELECT COUNT(*) FROM deals_delivery
-         WHERE recipient_id = %s AND channel = %s AND read_at IS NULL)
+         WHERE recipient_id = %s AND channel = %s AND read_at IS NULL),
+        EXISTS (SELECT 1 FROM stakeholders_profile WHERE manager_id = %s)
+            OR EXISTS (SELECT 1 FROM stakeholders_team WHERE lead_id = %s)
     FROM (
         SELECT status,
                COALESCE(agreed_due_at,
@@ -319,9 +321,10 @@ _HEADER_SQL = """
 
 def header_counts(user, now: dt.datetime | None = None) -> dict:
     """Everything every page's header counts, in one statement: my queue's overdue and
-    due-today asks (the same windows as window() and counts()), its size, and my unread
-    notifications. Written in SQL because it runs on every page: the ORM took longer to
-    build the statement than the database took to answer it."""
+    due-today asks (the same windows as window() and counts()), its size, my unread
+    notifications, and whether I manage anyone (the header then links my board).
+    Written in SQL because it runs on every page: the ORM took longer to build the
+    statement than the database took to answer it."""
     from .escalation_models import Channel
 
     now = now or timezone.now()
@@ -337,14 +340,22 @@ def header_counts(user, now: dt.datetime | None = None) -> dict:
         when(end_of_day),
         user.pk,
         Channel.IN_APP.value,
+        user.pk,
+        user.pk,
         AskStatus.COUNTERED.value,
         user.pk,
         *[str(s) for s in QUEUE_STATUSES],
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        overdue, today, total, unread = cursor.fetchone()
-    return {"overdue": overdue, "today": today, "total": total, "unread": unread}
+        overdue, today, total, unread, manages = cursor.fetchone()
+    return {
+        "overdue": overdue,
+        "today": today,
+        "total": total,
+        "unread": unread,
+        "manages": bool(manages),
+    }
 
 
 def can_assign(user, ask) -> bool:

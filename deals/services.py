@@ -361,23 +361,10 @@ def ask_claim(*, ask: Ask, actor) -> Ask:
     return ask
 
 
-@transaction.atomic
-def ask_assign(*, ask: Ask, actor, assignee, note: str = "") -> Ask:
-    """The team's lead gives an ask to a member of the team, or moves it to another.
-
-    The deadline and its ladder stay as they are: the work is owed on the same terms,
-    by someone else. The requester is never the assignee of their own ask.
-    """
-    ask = _locked(ask)
-    if ask.team.lead_id != actor.pk:
-        raise ActionNotAllowed(
-            _("Only the lead of %(team)s can assign its asks.") % {"team": ask.team.name}
-        )
-    if not ask.is_open or ask.status == S.DELIVERED:
-        raise ActionNotAllowed(
-            _("You can't assign an ask that is %(status)s.")
-            % {"status": ask.get_status_display().lower()}
-        )
+def give_to(ask: Ask, assignee) -> dict:
+    """Move a locked, open ask to ``assignee``, a member of its team other than its
+    requester and its current holder (the lead's assign, a manager's reassign); returns
+    the timeline event's data. The deadline and its ladder stay as they are."""
     if assignee is None:
         raise ValidationError({"assignee": _("Choose who should do it.")})
     if not assignee.is_active or getattr(assignee.profile, "team_id", None) != ask.team_id:
@@ -401,6 +388,27 @@ def ask_assign(*, ask: Ask, actor, assignee, note: str = "") -> Ask:
     data = {"assignee": assignee.pk, "name": display_name(assignee)}
     if previous is not None:
         data["from_name"] = display_name(previous)
+    return data
+
+
+@transaction.atomic
+def ask_assign(*, ask: Ask, actor, assignee, note: str = "") -> Ask:
+    """The team's lead gives an ask to a member of the team, or moves it to another.
+
+    The deadline and its ladder stay as they are: the work is owed on the same terms,
+    by someone else. The requester is never the assignee of their own ask.
+    """
+    ask = _locked(ask)
+    if ask.team.lead_id != actor.pk:
+        raise ActionNotAllowed(
+            _("Only the lead of %(team)s can assign its asks.") % {"team": ask.team.name}
+        )
+    if not ask.is_open or ask.status == S.DELIVERED:
+        raise ActionNotAllowed(
+            _("You can't assign an ask that is %(status)s.")
+            % {"status": ask.get_status_display().lower()}
+        )
+    data = give_to(ask, assignee)
     _record(ask=ask, actor=actor, kind=EventKind.ASSIGNED, note=note.strip(), data=data)
     return ask
 

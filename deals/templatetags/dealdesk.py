@@ -138,6 +138,17 @@ def event_detail(event) -> str:
         return format_html(
             ": {} → {}", labels.get(data["from"], data["from"]), labels.get(data["to"], data["to"])
         )
+    if "huddle" in data and "when" in data:
+        from django.urls import reverse
+
+        when = timezone.localtime(dt.datetime.fromisoformat(data["when"]))
+        return format_html(
+            ' · <a href="{}">{}</a>',
+            reverse("huddle_detail", args=[data["huddle"]]),
+            date_format(when, "D Y-m-d H:i"),
+        )
+    if "huddle" in data and "owner" in data:
+        return format_html(": {}", _("owned by %(owner)s") % {"owner": data["owner"]})
     for key in ("agreed_due_at", "counter_due_at", "proposed_due_at", "snoozed_until"):
         value = (event.data or {}).get(key)
         if value:

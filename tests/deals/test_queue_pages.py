@@ -3,9 +3,7 @@ unassigned asks and its load, filters in the URL, the inline actions with and wi
 htmx, who may act on what, the header badge, and the same in Chinese."""
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
-from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
@@ -16,6 +14,7 @@ from deals.models import Ask, AskEvent, AskStatus, AskType, Audience, Milestone,
 from stakeholders.models import Function, Profile
 from tests.deals.kit import at
 from tests.factories import AskFactory, DealFactory, TeamFactory, UserFactory
+from tests.html import Node, dom, flash
 
 pytestmark = pytest.mark.django_db
 NOW = at(2026, 11, 23, 10, 0)  # a Monday morning in Shanghai
@@ -29,74 +28,6 @@ def frozen(time_machine):
 
 
 # --- reading a page: a small DOM, so assertions name what a person sees ------------------
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict
-    children: list = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        parts = [c if isinstance(c, str) else c.text for c in self.children]
-        return " ".join(" ".join(parts).split())
-
-    def walk(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.walk()
-
-    def all(self, tag=None, cls=None, **attrs):
-        return [
-            n
-            for n in self.walk()
-            if (tag is None or n.tag == tag)
-            and (cls is None or cls in (n.attrs.get("class") or "").split())
-            and all(n.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
-        ]
-
-    def one(self, tag=None, cls=None, **attrs):
-        found = self.all(tag, cls, **attrs)
-        assert len(found) == 1, f"expected one {tag or ''}.{cls or ''} {attrs}, found {len(found)}"
-        return found[0]
-
-    def by_id(self, id_):
-        return self.one(id=id_)
-
-
-class _Builder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag, attrs):
-        self.stack[-1].children.append(Node(tag, dict(attrs)))
-
-    def handle_endtag(self, tag):
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
-
-
-def dom(response) -> Node:
-    builder = _Builder()
-    builder.feed(response.content.decode())
-    return builder.root
 
 
 def titles(page: Node) -> list[str]:
@@ -117,10 +48,6 @@ def badge(page: Node) -> list[str]:
 
 def status_message(page: Node) -> str:
     return page.by_id("queue-status").text
-
-
-def flash(page: Node) -> str:
-    return " ".join(li.text for li in page.all("li", "message"))
 
 
 # --- the desk: a presales engineer's queue on a Monday morning --------------------------
@@ -1011,7 +938,7 @@ def test_the_queue_reads_in_chinese(client, desk):
     assert agree.text == "同意"
 
     team = queue_page(client, desk["me"], "/queue/team/", **zh)
-    assert team.one("h1").text == "售前技术部：待认领"
+    assert team.one("h1").text == "售前技术部：待领取"
     assert team.by_id("h-load").text == "售前技术部工作量"
 
 

@@ -56,7 +56,7 @@ def test_sign_in_read_my_work_in_both_languages_and_open_a_deal(page, live_serve
     expect(page.get_by_role("heading", level=1)).to_have_text("My work")
     expect(page.get_by_text("¥3,200,000")).to_be_visible()
 
-    page.get_by_role("link", name="苏州恒力精密机械有限公司").click()
+    page.get_by_role("link", name="苏州恒力精密机械有限公司", exact=True).click()
     expect(page.get_by_role("heading", name="Deal team")).to_be_visible()
     expect(page.get_by_text("Reference customer")).to_be_visible()
 
