@@ -319,6 +319,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stakeholders.tasks.clear_expired_sessions",
         "schedule": 60 * 60 * 24,
     },
+    # Monday 09:00 in each manager's own time zone: a quarter-hour tick catches every zone's 09:00.
+    "send-manager-digests": {
+        "task": "deals.tasks.send_manager_digests",
+        "schedule": 60 * 15,
+        "options": {"expires": 60 * 14},
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------

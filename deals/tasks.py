@@ -31,3 +31,10 @@ def escalation_sweep_helper() -> dict:
 @shared_task(acks_late=True)
 def send_deliveries(ids: list[int]) -> int:
     return notify.send_deliveries(ids)
+
+
+@shared_task(acks_late=True)
+def send_manager_digests() -> int:
+    from . import digest
+
+    return digest.send_digests()

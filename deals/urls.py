@@ -1,8 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import ask_views, inbox_views, queue_views, views
+from . import ask_views, board_views, inbox_views, queue_views, views
 
 urlpatterns = [
+    path("", include("deals.metrics_urls")),
+    path("", include("deals.updates_urls")),
     path("", views.home, name="home"),
     path("deals/", views.deal_list, name="deal_list"),
     path("deals/new/", views.deal_create, name="deal_create"),
@@ -35,6 +37,10 @@ urlpatterns = [
         {"which": "member"},
         name="member_queue_act",
     ),
+    path("board/", board_views.board_page, name="board"),
+    path("board/act/", board_views.board_act, name="board_act"),
+    path("huddles/<int:pk>/", board_views.huddle_detail, name="huddle_detail"),
+    path("huddles/<int:pk>/outcome/", board_views.huddle_outcome, name="huddle_outcome"),
     path("notifications/", inbox_views.notifications, name="notifications"),
     path("notifications/badge/", inbox_views.notification_badge, name="notification_badge"),
     path(

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from stakeholders import services as team_services
 from stakeholders.models import display_name
 
-from . import selectors, services
+from . import selectors, services, updates
 from .forms import DealFilterForm, DealForm, StakeholderForm
 from .services import ActionNotAllowed
 
@@ -39,6 +39,7 @@ def home(request):
         "team_queue": selectors.team_queue_unassigned(user),
         "people_overdue": selectors.overdue_in_subtree(user),
         "people_thanked": selectors.thanks_to_my_people(user),
+        "missing_updates": updates.my_missing_updates(user),
     }
     return render(request, "deals/home.html", context)
 
