@@ -30,7 +30,7 @@ help:
 	@echo "make messages     refresh the zh-hans catalogue from the source"
 	@echo "make requirements recompile requirements*.txt from the .in files"
 	@echo "make bench-sweep  time the escalation sweep: 25,000 due asks among 1,000,000 in PostgreSQL"
-	@echo "make bench-pages  load my queue (300 asks among 1,000,000) under gunicorn with wrk, beside a bare view"
+	@echo "make bench-pages  load my queue and the manager's board (1,000,000 asks) under gunicorn with wrk"
 
 $(PY):
 	@py=$$($(find_python)) && echo "Creating $(VENV) with $$py ($$($$py --version))" && "$$py" -m venv $(VENV)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -173,7 +173,7 @@ INSERT INTO deals_ask (
 SELECT
     g,
     1 + mod(g * 7919, {deals}),
-    10 + 5 * mod(g / 3, 398),
+    {requester},
     {team},
     CASE {assignee}
          WHEN k <= 8 AND mod(j, 25) = 0 THEN NULL
@@ -246,6 +246,7 @@ def asks_sql(
     ladder_clock: str,
     created: str = "",
     team: str = "m.team_id",
+    requester: str = "10 + 5 * mod(g / 3, 398)",
     assignee: str = "",
     workers: str = "",
     laterals: str = "",
@@ -254,7 +255,8 @@ def asks_sql(
     ``statuses``, the WHEN clauses giving kinds 0-5 their status (s.status); ``agreed``,
     the WHEN clauses giving the open kinds their agreed deadline (d.agreed; 7 and 8 are
     here); ``created``, WHEN clauses before the default creation times (c.created);
-    ``audience``, ``respond_by``, ``ladder_clock`` and ``team``, those columns;
+    ``audience``, ``respond_by``, ``ladder_clock``, ``team`` and ``requester``, those
+    columns;
     ``assignee``, WHEN clauses before the default assignee; ``workers``, a condition
     (AND …) on who does the work; ``laterals``, more CROSS JOIN LATERAL after s's."""
     return _ASKS.format(
@@ -268,6 +270,7 @@ def asks_sql(
         ladder_clock=ladder_clock,
         created=created,
         team=team,
+        requester=requester,
         assignee=assignee,
         workers=workers,
         laterals=laterals,
@@ -305,6 +308,7 @@ def seed(
     deals: str,
     asks: str,
     timers: str,
+    people: Sequence[str] = (),
     params: dict | None = None,
 ) -> None:
     """Teams with leads, people with profiles and managers, deals with a manager on one
@@ -312,7 +316,8 @@ def seed(
     then VACUUM ANALYZE and the seed's marker, ``version``.
 
     ``users`` (auth_user), ``deals`` (deals_deal), ``asks`` (one chunk, see asks_sql)
-    and ``timers`` (deals_nudgetimer) are the bench's statements. Each is sent with
+    and ``timers`` (deals_nudgetimer) are the bench's statements; ``people``, more of
+    them run after the profiles (an org chart of the bench's own). Each is sent with
     now, users, deals (the counts) and ``params``; the asks with lo and hi too."""
     from django.db import connection
 
@@ -355,6 +360,8 @@ def seed(
                 " WHEN mod(g, 5) IN (0, 1) THEN 2 ELSE 3 + mod(g, 6) END AS team_id) AS t",
                 params,
             )
+            for statement in people:
+                cur.execute(statement, params)
             progress.show(USERS)
 
             progress = Progress("deals", DEALS)
