@@ -113,7 +113,8 @@ def update_help_to_ask(*, update: DealUpdate, actor) -> Ask:
     after the team's usual turnaround. The update's one-to-one link to the ask makes a
     second ask from the same help impossible."""
     update = (
-        DealUpdate.objects.select_for_update()
+        # Lock the update alone: PostgreSQL cannot lock the nullable side of the joins.
+        DealUpdate.objects.select_for_update(of=("self",))
         .select_related("deal", "author__profile__manager__profile__team")
         .get(pk=update.pk)
     )

@@ -49,6 +49,7 @@ from deals.demo.plan import (
     plan_company,
 )
 from deals.models import (
+    OPEN_STAGES,
     OVERDUE_STATUSES,
     Ask,
     AskEvent,
@@ -80,6 +81,7 @@ class Command(BaseCommand):
             seed_admin(debug)
             for plan in plans:
                 seed_deal(plan, users, teams)
+            seed_updates(now)
         self._summary(before, _counts(), debug, now)
 
     def _summary(self, before: Counter, after: Counter, debug: bool, now) -> None:
@@ -167,6 +169,64 @@ def seed_admin(debug: bool) -> None:
     user.is_active, user.is_staff, user.is_superuser = True, True, True
     user.set_password(settings.DEMO_PASSWORD)
     user.save()
+
+
+# Weekly three-part updates (seed 003): last week's for two open deals in three, this
+# week's for one in three, so the manager's inbox, the missing flags and the digest all
+# have something to show.
+UPDATE_TEXTS = [
+    (
+        "客户技术部已确认方案方向，采购流程预计下月启动。",
+        "本周完成报价复核，周五前约客户总工做方案汇报。",
+        "",
+    ),
+    (
+        "客户高层对交期有顾虑，竞争对手报价低约 8%。",
+        "准备分期交付方案，下周二前给出样板线参观安排。",
+        "请协调生产计划部给出可承诺的交期。",
+    ),
+    (
+        "招标文件已发布，技术部分评分占 60%。",
+        "周三前完成标书技术部分，周四内部评审。",
+        "请批准售前资源本周优先支持这份标书。",
+    ),
+]
+
+
+def seed_updates(now) -> None:
+    from deals.manager_models import DealUpdate
+    from deals.updates import current_week
+
+    deals = (
+        Deal.objects.filter(stage__in=OPEN_STAGES, owner__profile__manager__isnull=False)
+        .select_related("owner__profile")
+        .order_by("id")
+    )
+    for i, deal in enumerate(deals):
+        this_week = current_week(deal.owner, now)
+        weeks = []
+        if i % 3 != 2:
+            weeks.append(this_week - dt.timedelta(days=7))
+        if i % 3 == 0:
+            weeks.append(this_week)
+        for week in weeks:
+            facts, plan, help_needed = UPDATE_TEXTS[(i + i // 3 + (week == this_week)) % 3]
+            DealUpdate.objects.get_or_create(
+                deal=deal,
+                week=week,
+                defaults={
+                    "author": deal.owner,
+                    "facts": facts,
+                    "plan": plan,
+                    "help_needed": help_needed,
+                    "created_at": min(
+                        now,
+                        timezone.make_aware(
+                            dt.datetime.combine(week + dt.timedelta(days=4), dt.time(17))
+                        ),
+                    ),
+                },
+            )
 
 
 def seed_deal(plan: DealPlan, users: dict, teams: dict[str, Team]) -> None:
