@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from stakeholders.models import display_name
 
-from . import board, forms, interventions
+from . import board, forms, interventions, updates
 from .manager_models import Huddle
 from .models import Ask
 from .queue_views import CACHE_ERRORS, RESULTS_CACHE_SECONDS
@@ -132,6 +132,9 @@ def board_page(request):
         "kinds": list(forms.INTERVENTIONS.items()),
         "next": request.get_full_path(),
         "huddles": _my_huddles(request.user, now),
+        "missing_updates": updates.missing_updates(
+            request.user, updates.current_week(request.user, now)
+        ),
     }
     return render(request, "deals/board.html", context)
 

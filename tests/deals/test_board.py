@@ -676,12 +676,13 @@ def test_the_board_reads_in_the_same_few_queries_with_3_or_60_stalled_asks(
     add_overdue(region, 3)
     # Session, user, profile, header; the subtree, the board's stamp, the candidates'
     # ids, their rows, milestones and teams; the huddles panel. (A reload within the
-    # minute skips the candidates, rows, milestones and teams.)
-    with django_assert_max_num_queries(11) as few:
+    # minute skips the candidates, rows, milestones and teams.) And the week's missing
+    # deal updates.
+    with django_assert_max_num_queries(12) as few:
         response = client.get(url, **EN)
     assert len(rows(dom(response))) == 3
     add_overdue(region, 57, start=3)
-    with django_assert_max_num_queries(11) as many:
+    with django_assert_max_num_queries(12) as many:
         response = client.get(url, **EN)
     assert len(rows(dom(response))) == 60
     assert len(many) == len(few)
@@ -729,3 +730,18 @@ def test_the_board_reads_in_chinese(client, region, mixed):
     assert "¥3200万" in top.text
     headers = page.all("section", "b-group")[0].one("thead").all("th")
     assert len(headers) == 5
+
+
+def test_the_board_flags_deal_updates_missing_this_week_until_they_are_written(client, region):
+    from deals import updates
+
+    page = board_page(client, region["gm"])
+    panel = page.one("section", "panel--flag")
+    assert panel.one("h2").text.startswith("Deal updates missing this week")
+    assert "王磊 · 国网江苏电力" in panel.text  # the rep two levels below, on his big deal
+    for deal in (region["big"], region["deal"]):
+        updates.update_write(
+            deal=deal, author=region["rep"], facts="进展", plan="计划", help_needed=""
+        )
+    page = board_page(client, region["gm"])
+    assert "国网江苏电力" not in " ".join(s.text for s in page.all("section", "panel--flag"))
