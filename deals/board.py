@@ -29,7 +29,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Max, OuterRef, Q, Subquery, Sum, When
+from django.db.models import Case, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,6 +40,7 @@ from . import ranking
 from .calendar import working_day_length, working_time_between
 from .models import OVERDUE_STATUSES, Ask, AskEvent, AskStatus, EventKind
 from .queue_read import read_asks, with_ids
+from .queues import stamp_of
 from .templatetags.dealdesk import business_span
 
 S = AskStatus
@@ -164,12 +165,7 @@ def stamp(user) -> tuple:
     """What changes whenever an ask that could be on the board changes (queues.stamp
     says how), in one indexed query; the board's time-worded reasons may be up to a
     minute old."""
-    row = (
-        Ask.objects.filter(scope(user), status__in=STALLABLE)
-        .order_by()
-        .aggregate(n=Count("pk"), asks=Max("updated_at"), ids=Sum("pk"))
-    )
-    return (row["n"], row["asks"], row["ids"])
+    return stamp_of(Ask.objects.filter(scope(user), status__in=STALLABLE))
 
 
 def _candidates(user, now: dt.datetime) -> list[int]:

@@ -6,19 +6,16 @@ large subtree can have hundreds of stalled asks on it.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from html import escape
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -28,14 +25,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from stakeholders.models import display_name
 
 from . import board, forms, interventions, updates
+from .kept import kept
 from .manager_models import Huddle
 from .models import Ask
-from .queue_views import CACHE_ERRORS, RESULTS_CACHE_SECONDS
 from .services import ActionNotAllowed
 from .templatetags.dealdesk import business_span, money
 from .views import UNPROCESSABLE, add_errors
-
-logger = logging.getLogger(__name__)
 
 # --- the board -----------------------------------------------------------------------------
 
@@ -131,7 +126,7 @@ def board_page(request):
         "reasons": [(key, labels[key], results["counts"][key]) for key in board.REASONS],
         "kinds": list(forms.INTERVENTIONS.items()),
         "next": request.get_full_path(),
-        "huddles": _my_huddles(request.user, now),
+        "huddles": _my_huddles(request.user),
         "missing_updates": updates.missing_updates(
             request.user, updates.current_week(request.user, now)
         ),
@@ -140,49 +135,31 @@ def board_page(request):
 
 
 def _results(request, filters, now) -> dict:
-    """The board's rows, rendered, with its counts and filter choices: kept for a minute
-    under the board's stamp, like the queue's rows (deals/queue_views.py says why)."""
+    """The board's rows, rendered, with its counts and filter choices, kept for a minute
+    under the board's stamp (deals/kept.py)."""
     user = request.user
-    parts = (
-        user.pk,
-        request.get_full_path(),
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
-        int(now.timestamp() // RESULTS_CACHE_SECONDS),
-        board.stamp(user),
-    )
-    key = "board-results:v1:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    try:
-        cached = cache.get(key)
-    except CACHE_ERRORS:
-        logger.warning("Board cache unavailable; reading the board directly.", exc_info=True)
-        key, cached = None, None
-    if cached is not None:
-        return cached
-    found = board.stalled(user, filters, now)
-    rows = _Rows(request.get_full_path())
-    groups = [
-        (group, SafeString("".join(rows.row(item) for item in group.items)))
-        for group in found.groups
-    ]
-    context = {"board": found, "groups": groups, "filters": filters}
-    result = {
-        "html": render_to_string("deals/board.html#board-results", context, request=request),
-        "counts": found.counts,
-        "total": found.total,
-        "teams": found.teams,
-        "people": found.people,
-    }
-    if key is not None:
-        try:
-            cache.set(key, result, RESULTS_CACHE_SECONDS)
-        except CACHE_ERRORS:
-            logger.warning("Board cache unavailable; not keeping the rows.", exc_info=True)
-    return result
+
+    def build() -> dict:
+        found = board.stalled(user, filters, now)
+        rows = _Rows(request.get_full_path())
+        groups = [
+            (group, SafeString("".join(rows.row(item) for item in group.items)))
+            for group in found.groups
+        ]
+        context = {"board": found, "groups": groups, "filters": filters}
+        return {
+            "html": render_to_string("deals/board.html#board-results", context, request=request),
+            "counts": found.counts,
+            "total": found.total,
+            "teams": found.teams,
+            "people": found.people,
+        }
+
+    return kept("board-results:v1", request, now, (board.stamp(user),), build)
 
 
-def _my_huddles(user, now):
-    """Huddles I called or am in that are still ahead, or have no outcome yet."""
+def _my_huddles(user):
+    """Huddles I called or am in that have no outcome yet."""
     return (
         Huddle.objects.filter(participants=user)
         .filter(outcome="")

@@ -92,9 +92,8 @@ class _Ledger:
     key, so an edited team gets a new ledger, never a stale one."""
 
     def __init__(self, key: tuple):
-        zone, start, end, weekdays, statutory = key
-        self.zone = ZoneInfo(zone)
-        self.calendar = _Calendar(zone, start, end, weekdays, statutory)
+        self.calendar = _Calendar(*key)
+        self.zone = ZoneInfo(self.calendar.time_zone)
         self.before: dict[dt.date, dt.timedelta] = {}  # working time before the day
 
     def _day(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
@@ -153,6 +152,19 @@ class _Calendar:
 @lru_cache(maxsize=256)
 def _ledger(key: tuple) -> _Ledger:
     return _Ledger(key)
+
+
+def horizon(team, now: dt.datetime, days: int) -> dt.datetime:
+    """``days`` working days after ``now`` on the team's calendar. The same for every ask
+    of a team in one queue read, so it is worked out once (keyed by the calendar's
+    settings, not the team, so an edited calendar is never served stale)."""
+    return _horizon(_calendar_key(team), now, days)
+
+
+@lru_cache(maxsize=512)
+def _horizon(key: tuple, now: dt.datetime, days: int) -> dt.datetime:
+    calendar = _Calendar(*key)
+    return add_working_time(calendar, now, working_day_length(calendar) * days)
 
 
 def add_working_time(team, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:

@@ -137,28 +137,20 @@ def tell(
         when = next_working_moment(
             hours_for_person(team, profile.time_zone if profile else None), now
         )
-        if email_on:
-            rows.append(
-                Delivery(
-                    nudge=nudge,
-                    recipient=person,
-                    channel=Channel.EMAIL,
-                    role=role,
-                    next_attempt_at=when,
-                    created_at=now,
-                )
+        channels = [(Channel.EMAIL, person, None)] if email_on else []
+        channels += [(Channel.WEBHOOK, None, hook) for hook in hooks.get(person.pk, ())]
+        rows.extend(
+            Delivery(
+                nudge=nudge,
+                recipient=recipient,
+                webhook_id=hook,
+                channel=channel,
+                role=role,
+                next_attempt_at=when,
+                created_at=now,
             )
-        for hook_id in hooks.get(person.pk, ()):
-            rows.append(
-                Delivery(
-                    nudge=nudge,
-                    webhook_id=hook_id,
-                    channel=Channel.WEBHOOK,
-                    role=role,
-                    next_attempt_at=when,
-                    created_at=now,
-                )
-            )
+            for channel, recipient, hook in channels
+        )
     created = Delivery.objects.bulk_create(rows)
     due = [d.pk for d in created if d.channel != Channel.IN_APP and d.next_attempt_at <= now]
     if due:
@@ -282,6 +274,7 @@ def nudge_now(*, ask: Ask, actor, reason: str) -> Nudge:
 class Outcome:
     done: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # (ask, message)
+    huddle: Huddle | None = None
 
 
 def participants_for(asks: list[Ask], actor) -> list:

@@ -122,11 +122,7 @@ class RowMaker:
         buttons = tuple(name for name in BUTTON_ACTIONS if may(ask, user, name))
         links = []
         for name in FORM_ACTIONS:
-            if name == "assign":
-                allowed = ask.team.lead_id == user.pk and ask.status in queues.QUEUE_STATUSES
-            else:
-                allowed = may(ask, user, name)
-            if allowed:
+            if queues.can_assign(user, ask) if name == "assign" else may(ask, user, name):
                 links.append(name)
         key = (buttons, tuple(links), open_action)
         html = self._action_html.get(key)

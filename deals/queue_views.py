@@ -6,51 +6,37 @@ actions that need words or a date (counter, ask for information, deliver, declin
 assign) open their form inside the row with htmx, or on a page of its own without
 JavaScript. After an action the row and the counts update in place.
 
-The ranked rows of a queue page are kept in the cache for a minute under a key that
-holds the queue's stamp (queues.stamp: one query that changes with any write to what the
-rows show), the person, the address with its filters, the language and the time zone.
-So a reload shows every change at once, and only the time-worded chips ("overdue 3h")
-may be up to a minute old. The counts above the rows and in the header are always read
-afresh.
+The ranked rows of a queue page are kept for a minute (deals/kept.py); the counts above
+the rows and in the header are always read afresh.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from html import escape
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from redis.exceptions import RedisError
 
 from stakeholders.models import display_name
 
 from . import forms, queues, services
 from .ask_views import ACTIONS, _done_message
+from .kept import kept
 from .models import Ask, AskStatus
 from .queue_rows import BUTTON_ACTIONS, QUEUE_ACTIONS, RowMaker, action_labels, submit_labels
 from .ranking import rank_one
 from .selectors import ask_for_user
 from .services import ActionNotAllowed
 from .views import UNPROCESSABLE, add_errors
-
-logger = logging.getLogger(__name__)
-
-RESULTS_CACHE_SECONDS = 60
-RESULTS_FORMAT = 1
-# What a cache that is down raises (Redis in production; the laptop's is in memory).
-CACHE_ERRORS = (OSError, RedisError)
 
 QUEUE_ACTION_FORMS = {
     **{name: ACTIONS[name][0] for name in QUEUE_ACTIONS if name != "assign"},
@@ -117,56 +103,33 @@ def _filters(request) -> tuple[forms.QueueFilterForm, queues.QueueFilters]:
     return form, filters
 
 
-def _results_key(request, view: View, now) -> str:
-    bucket = int(now.timestamp() // RESULTS_CACHE_SECONDS)
-    parts = (
-        view.user.pk,
-        view.which,
-        view.member.pk if view.member else "",
-        request.get_full_path(),
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
-        bucket,
-        queues.stamp(view.source),
-    )
-    # The version names the cached shape: a deploy that changes it must not read the old.
-    return f"queue-results:v{RESULTS_FORMAT}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
 def _results(request, view: View, form, filters, now) -> dict:
-    """The ranked rows and the filter form (whose choices come from them), rendered."""
-    key = _results_key(request, view, now)
-    try:
-        cached = cache.get(key)
-    except CACHE_ERRORS:  # the cache is a convenience: a page never fails for want of it
-        logger.warning("Queue cache unavailable; reading the queue directly.", exc_info=True)
-        key, cached = None, None
-    if cached is not None:
-        return cached
-    queue = queues.read(view.source, view.user, filters, now)
-    maker = view.rows(request.get_full_path(), now)
-    context = {
-        "view": view,
-        "queue": queue,
-        "rows_html": SafeString("".join(maker.row(ranked).html for ranked in queue.rows)),
-        "row_count": len(queue.rows),
-        "filters": filters,
-        "form": form,
-        "team": view.team,
-        # A few hundred options each: made in Python, not by a template loop.
-        "deal_options": _options(queue.deals, filters.deal),
-        "requester_options": _options(queue.requesters, filters.requester),
-    }
-    result = {
-        "html": render_to_string("deals/queue.html#queue-results", context, request=request),
-        "filters": render_to_string("deals/queue.html#queue-filters", context, request=request),
-    }
-    if key is not None:
-        try:
-            cache.set(key, result, RESULTS_CACHE_SECONDS)
-        except CACHE_ERRORS:
-            logger.warning("Queue cache unavailable; not keeping the rows.", exc_info=True)
-    return result
+    """The ranked rows and the filter form (whose choices come from them), rendered and
+    kept for a minute (deals/kept.py)."""
+
+    def build() -> dict:
+        queue = queues.read(view.source, view.user, filters, now)
+        maker = view.rows(request.get_full_path(), now)
+        context = {
+            "view": view,
+            "queue": queue,
+            "rows_html": SafeString("".join(maker.row(ranked).html for ranked in queue.rows)),
+            "row_count": len(queue.rows),
+            "filters": filters,
+            "form": form,
+            "team": view.team,
+            # A few hundred options each: made in Python, not by a template loop.
+            "deal_options": _options(queue.deals, filters.deal),
+            "requester_options": _options(queue.requesters, filters.requester),
+        }
+        return {
+            "html": render_to_string("deals/queue.html#queue-results", context, request=request),
+            "filters": render_to_string("deals/queue.html#queue-filters", context, request=request),
+        }
+
+    member = view.member.pk if view.member else ""
+    parts = (view.which, member, queues.stamp(view.source))
+    return kept("queue-results:v1", request, now, parts, build)
 
 
 def _options(choices, selected) -> SafeString:

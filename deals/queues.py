@@ -221,10 +221,14 @@ def stamp(source: Source) -> tuple:
     """What changes whenever an ask in the queue changes, in one cheap query: each write
     to an ask moves its updated_at, and one leaving changes the count. A deal's new
     amount and the sweep's next nudge do not change it; they show when the cached rows
-    expire (queue_views.RESULTS_CACHE_SECONDS), so the stamp never joins other tables."""
-    row = source.asks.filter(status__in=QUEUE_STATUSES).aggregate(
-        n=Count("pk"), asks=Max("updated_at"), ids=Sum("pk")
-    )
+    expire (deals/kept.py), so the stamp never joins other tables."""
+    return stamp_of(source.asks.filter(status__in=QUEUE_STATUSES))
+
+
+def stamp_of(asks) -> tuple:
+    """Count, newest change and sum of ids of ``asks``: one ask swapped for another
+    (same count, an older change) still moves the sum."""
+    row = asks.order_by().aggregate(n=Count("pk"), asks=Max("updated_at"), ids=Sum("pk"))
     return (row["n"], row["asks"], row["ids"])
 
 
@@ -359,5 +363,5 @@ def header_counts(user, now: dt.datetime | None = None) -> dict:
 
 
 def can_assign(user, ask) -> bool:
-    """The lead of the ask's team assigns and reassigns."""
-    return ask.team.lead_id == user.pk and ask.is_open
+    """The lead of the ask's team assigns and reassigns what is still to be done."""
+    return ask.team.lead_id == user.pk and ask.status in QUEUE_STATUSES

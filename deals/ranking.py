@@ -40,13 +40,11 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from types import SimpleNamespace
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .calendar import add_working_time, working_day_length, working_time_between
+from .calendar import add_working_time, horizon, working_day_length, working_time_between
 from .models import AskStatus, Audience, Stage
 from .templatetags.dealdesk import business_span, money
 
@@ -93,36 +91,6 @@ class Ranked:
 
 
 # --- the factors: each returns (points, reason or None) --------------------------------
-
-
-def _calendar_key(team) -> tuple:
-    return (
-        team.time_zone,
-        team.workday_start,
-        team.workday_end,
-        team.working_weekdays,
-        getattr(team, "statutory_calendar", True),
-    )
-
-
-@lru_cache(maxsize=512)
-def _horizon_for(key: tuple, now: dt.datetime, days: int) -> dt.datetime:
-    zone, start, end, weekdays, statutory = key
-    team = SimpleNamespace(
-        time_zone=zone,
-        workday_start=start,
-        workday_end=end,
-        working_weekdays=weekdays,
-        statutory_calendar=statutory,
-    )
-    return add_working_time(team, now, working_day_length(team) * days)
-
-
-def horizon(team, now: dt.datetime, days: int) -> dt.datetime:
-    """``days`` working days after ``now`` on the team's calendar. The same for every ask
-    of a team in one queue read, so it is worked out once (keyed by the calendar's
-    settings, not the team, so an edited calendar is never served stale)."""
-    return _horizon_for(_calendar_key(team), now, days)
 
 
 def urgency(due: dt.datetime | None, team, now: dt.datetime):

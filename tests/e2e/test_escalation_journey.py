@@ -11,26 +11,18 @@ from playwright.sync_api import expect
 from deals import services, sweep
 from deals.models import Ask, AskType, Audience, NudgeTimer
 from stakeholders.models import Role, Stakeholder
+from tests.e2e.kit import EVERYDAY, sign_in
 from tests.factories import DealFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
 def overdue(transactional_db):
     """An agreed ask whose deadline passed two working days ago, swept: the assignee and
     the rep have their nudges, the managers their escalations."""
-    # A team that works every hour of every day, so the test does not depend on when it
-    # runs: the deadline, breach and escalations are all "now minus a few days".
-    everyday = {
-        "workday_start": dt.time(0, 0),
-        "workday_end": dt.time(23, 59, 59),
-        "working_weekdays": "1234567",
-        "statutory_calendar": False,
-    }
-    sales = TeamFactory(name="华东大客户部", function="sales", **everyday)
-    presales_team = TeamFactory(name="售前技术部", function="presales", **everyday)
+    sales = TeamFactory(name="华东大客户部", function="sales", **EVERYDAY)
+    presales_team = TeamFactory(name="售前技术部", function="presales", **EVERYDAY)
     boss = UserFactory(username="lijianhua", first_name="李建华", team=sales)
     lead = UserFactory(username="zhoutao", first_name="周涛", team=presales_team)
     presales_team.lead = lead
@@ -65,17 +57,6 @@ def overdue(transactional_db):
     report = sweep.sweep(hand_over=None)
     assert report.nudges == 2
     return {"ask": Ask.objects.get(pk=ask.pk), "rep": rep, "presales": presales, "lead": lead}
-
-
-def sign_in(page, live_server, username, *, english=True):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    if english and page.get_by_role("button", name="English").count():
-        page.get_by_role("button", name="English").click()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button.button-primary").click()
-    expect(page.locator("h1")).to_have_text("My work" if english else "我的工作")
 
 
 def test_a_nudge_reaches_the_bell_and_reading_it_updates_the_bell_in_place(

@@ -13,18 +13,10 @@ from playwright.sync_api import expect
 
 from deals import services
 from deals.models import Ask, AskType, Audience
+from tests.e2e.kit import EVERYDAY, sign_in
 from tests.factories import DealFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct-horse-battery"
-
-# Teams that work every hour of every day, so the test does not depend on when it runs.
-EVERYDAY = {
-    "workday_start": dt.time(0, 0),
-    "workday_end": dt.time(23, 59, 59),
-    "working_weekdays": "1234567",
-    "statutory_calendar": False,
-}
 
 
 def overdue_ask(*, deal, rep, presales, team, title, hours_late, audience):
@@ -83,17 +75,6 @@ def company(transactional_db):
         audience=Audience.INTERNAL,
     )
     return {"boss": boss, "rep": rep, "top": top, "other": other, "big": big}
-
-
-def sign_in(page, live_server, username, *, english=True):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    if english and page.get_by_role("button", name="English").count():
-        page.get_by_role("button", name="English").click()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button.button-primary").click()
-    expect(page.locator("h1")).to_have_text("My work" if english else "我的工作")
 
 
 def local_input(delta: dt.timedelta) -> str:

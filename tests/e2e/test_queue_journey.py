@@ -13,10 +13,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from deals.models import Ask, AskStatus, AskType, Audience
+from tests.e2e.kit import EVERYDAY, sign_in
 from tests.factories import AskFactory, DealFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -29,14 +29,8 @@ def queue(transactional_db):
     - proposed for three days from now (the one she agrees);
     - three more, days away, on small deals.
     """
-    everyday = {
-        "workday_start": dt.time(0, 0),
-        "workday_end": dt.time(23, 59, 59),
-        "working_weekdays": "1234567",
-        "statutory_calendar": False,
-    }
-    sales = TeamFactory(name="华东大客户部", function="sales", **everyday)
-    presales_team = TeamFactory(name="售前技术部", function="presales", **everyday)
+    sales = TeamFactory(name="华东大客户部", function="sales", **EVERYDAY)
+    presales_team = TeamFactory(name="售前技术部", function="presales", **EVERYDAY)
     lead = UserFactory(username="zhoutao", first_name="周涛", team=presales_team)
     presales_team.lead = lead
     presales_team.save()
@@ -107,17 +101,6 @@ def queue(transactional_db):
             ),
         ],
     }
-
-
-def sign_in(page, live_server, username, *, english=True):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    if english and page.get_by_role("button", name="English").count():
-        page.get_by_role("button", name="English").click()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button.button-primary").click()
-    expect(page.locator("h1")).to_have_text("My work" if english else "我的工作")
 
 
 def row(page, ask):

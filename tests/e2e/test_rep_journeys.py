@@ -7,10 +7,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from deals.models import Ask, Thank
+from tests.e2e.kit import PASSWORD, sign_in
 from tests.factories import TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -25,17 +25,6 @@ def company(transactional_db):
         "legal": UserFactory(username="songjia", first_name="宋佳", team=legal_team),
         "boss": boss,
     }
-
-
-def sign_in(page, live_server, username, *, english=True):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    if english and page.get_by_role("button", name="English").count():
-        page.get_by_role("button", name="English").click()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button.button-primary").click()
-    expect(page.locator("h1")).to_have_text("My work" if english else "我的工作")
 
 
 def local_input(days: int, hour: int = 17) -> str:
